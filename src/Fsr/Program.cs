@@ -1,0 +1,1 @@
+Console.WriteLine("fsr: the trainer lands with a later issue");
