@@ -7,7 +7,7 @@ namespace FsrNative.Tests.Ptx;
 
 /// <summary>
 /// Collects what ptxas reported for every kernel and architecture during a test run, and writes
-/// docs/kernels-ptxas.md when the run covered every kernel (a filtered run leaves the file alone).
+/// docs/kernels-ptxas.md when the run covered every kernel (a run filtered to fewer cases leaves the file alone).
 /// Used as the class fixture of <see cref="PtxAssemblyTests"/>.
 /// </summary>
 public sealed class PtxReport : IDisposable
@@ -45,7 +45,7 @@ public sealed class PtxReport : IDisposable
         sb.AppendLine("# Kernel resources reported by ptxas");
         sb.AppendLine();
         sb.AppendLine("<!-- GENERATED FILE: do not edit. Written by the Ptx tests (tests/FsrNative.Tests/Ptx/PtxAssemblyTests.cs)");
-        sb.AppendLine("     whenever they run unfiltered. Regenerate with:");
+        sb.AppendLine("     whenever every Ptx test case runs (the full suite, or the filter below). Regenerate with:");
         sb.AppendLine("       dotnet test FsrNative.sln -c Release --filter Category=Ptx -->");
         sb.AppendLine();
         sb.AppendLine(ic, $"Every `[GpuKernel]` method of FsrNative.Kernels, compiled to PTX by ILGPU {IlgpuPtx.IlgpuVersion} " +
