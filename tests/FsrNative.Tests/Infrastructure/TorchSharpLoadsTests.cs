@@ -1,7 +1,10 @@
+namespace FsrNative.Tests.Infrastructure;
+
+// Inside FsrNative.*, the names torch and Tensor mean the engine's; these aliases make them TorchSharp's in this file.
 using TorchSharp;
 using static TorchSharp.torch;
-
-namespace FsrNative.Tests.Infrastructure;
+using torch = TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
 
 /// <summary>
 /// Proves the oracle itself works on this machine: libtorch loads through TorchSharp (on Debian 12 only after
