@@ -29,6 +29,8 @@ public enum UnaryOp
     MulScalar,
     /// <summary>y = a / x.</summary>
     RDivScalar,
+    /// <summary>y = x / a (true division, as PyTorch does it; not x·(1/a)).</summary>
+    DivScalar,
     /// <summary>y = a − x.</summary>
     RSubScalar,
     /// <summary>y = a · x + b (one fused pass for x·s + t).</summary>
