@@ -1,5 +1,5 @@
 // INTERIM: plain scalar versions of the CPU kernel APIs, so the tensor core builds while the SIMD kernels
-// (CpuUnary.cs, CpuBinary.cs, CpuReduce.cs, CpuSoftmax.cs, CpuLayerNorm.cs, ScalarMath.cs, Gemm/) are written
+// (CpuUnary.cs, CpuBinary.cs, CpuReduce.cs, CpuSoftmax.cs, CpuLayerNorm.cs, ScalarMath.cs; Gemm/ has landed) are written
 // on their own branches. This file is deleted when they merge.
 namespace FsrNative.Kernels
 {
@@ -251,25 +251,5 @@ namespace FsrNative.Kernels.Cpu
             }
         }
     }
-    public static unsafe class Sgemm
-    {
-        public static void Multiply(bool transA, bool transB, int M, int N, int K, float alpha,
-            float* A, int lda, float* B, int ldb, float beta, float* C, int ldc)
-        {
-            for (int m = 0; m < M; m++)
-                for (int n = 0; n < N; n++)
-                {
-                    float s = 0;
-                    for (int k = 0; k < K; k++)
-                        s += (transA ? A[k * lda + m] : A[m * lda + k]) * (transB ? B[n * ldb + k] : B[k * ldb + n]);
-                    C[m * ldc + n] = alpha * s + (beta == 0 ? 0 : beta * C[m * ldc + n]);
-                }
-        }
-        public static void MultiplyBatched(bool transA, bool transB, int batch, int M, int N, int K, float alpha,
-            float* A, int lda, long strideA, float* B, int ldb, long strideB, float beta, float* C, int ldc, long strideC)
-        {
-            for (int b = 0; b < batch; b++)
-                Multiply(transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb, beta, C + b * strideC, ldc);
-        }
-    }
+    // Sgemm: replaced by Gemm/Sgemm.cs (branch gemm).
 }

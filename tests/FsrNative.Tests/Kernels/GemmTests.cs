@@ -1,5 +1,4 @@
 using FsrNative.Kernels.Cpu;
-using Xunit;
 
 namespace FsrNative.Tests.Kernels;
 
@@ -89,10 +88,16 @@ public sealed unsafe class GemmTests
     [Fact]
     public void BadLeadingDimension_Throws()
     {
-        float x = 0;
-        Assert.Throws<ArgumentOutOfRangeException>(() => Sgemm.Multiply(false, false, 2, 2, 3, 1f, &x, 2, &x, 2, 0f, &x, 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Sgemm.Multiply(false, true, 2, 2, 3, 1f, &x, 3, &x, 2, 0f, &x, 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Sgemm.Multiply(false, false, 2, 4, 3, 1f, &x, 3, &x, 4, 0f, &x, 3));
+        var buf = new float[16];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, false, 2, 2, 3, lda: 2, ldb: 2, ldc: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, true, 2, 2, 3, lda: 3, ldb: 2, ldc: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, false, 2, 4, 3, lda: 3, ldb: 4, ldc: 3));
+        Call(buf, false, false, 2, 2, 3, lda: 3, ldb: 2, ldc: 2); // the valid call
+    }
+
+    private static void Call(float[] buf, bool transA, bool transB, int M, int N, int K, int lda, int ldb, int ldc)
+    {
+        fixed (float* p = buf) Sgemm.Multiply(transA, transB, M, N, K, 1f, p, lda, p, ldb, 0f, p, ldc);
     }
 
     [Theory]
