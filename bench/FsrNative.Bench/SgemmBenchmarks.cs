@@ -14,6 +14,7 @@ namespace FsrNative.Bench;
 /// Shapes: square 256…2048; ViT-B/16 at batch 8 (6272 tokens × 768 → 2304 (qkv) and → 3072 (MLP fc1)) and one image
 /// (784 × 768 → 2304).
 /// </summary>
+[Config(typeof(GemmConfig))]
 public abstract unsafe class SgemmBenchmarks
 {
     /// <summary>M x N x K.</summary>
@@ -43,7 +44,7 @@ public abstract unsafe class SgemmBenchmarks
         new Span<float>(_c, _m * _n).Clear();
     }
 
-    private static float* Copy(TorchTensor t)
+    internal static float* Copy(TorchTensor t)
     {
         var values = t.contiguous().data<float>().ToArray();
         var p = (float*)NativeMemory.AlignedAlloc((nuint)(values.Length * sizeof(float)), 64);
@@ -82,4 +83,84 @@ public class SgemmVitBenchmarks : SgemmBenchmarks
 {
     [Params("6272x2304x768", "6272x3072x768", "784x2304x768")]
     public override string Shape { get; set; } = "784x2304x768";
+}
+
+/// <summary>Adds the GFLOP/s column to the matrix-product benchmarks.</summary>
+public sealed class GemmConfig : BenchmarkDotNet.Configs.ManualConfig
+{
+    public GemmConfig() => AddColumn(new GflopsColumn());
+}
+
+/// <summary>
+/// Batched products as in ViT-B attention at batch 8 (96 = 8×12 heads, 784 tokens, head dim 64): scores Q·Kᵀ
+/// (784×784×64, TransB) and context P·V (784×64×784). TorchSharp has no in-place batched product, so the baseline
+/// is libtorch's addmm_ (beta = 0) per matrix into slices of a preallocated output (views made in the setup); torch.bmm,
+/// which allocates its 236 MB output on every call as PyTorch code would, is shown beside it.
+/// </summary>
+[Config(typeof(GemmConfig))]
+public unsafe class SgemmBatchedBenchmarks
+{
+    [Params("784x784x64:T", "784x64x784:N")]
+    public string Case { get; set; } = "784x784x64:T";
+
+    [Params(96)]
+    public int Batch { get; set; }
+
+    /// <summary>For the GFLOP/s column.</summary>
+    public string Shape => Case.Split(':')[0];
+
+    private int _m, _n, _k;
+    private bool _transB;
+    private float* _a, _b, _c;
+    private TorchTensor? _ta, _tb, _tbOp, _tc;
+    private TorchTensor[] _sa = [], _sb = [], _sc = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var dims = Shape.Split('x').Select(int.Parse).ToArray();
+        (_m, _n, _k) = (dims[0], dims[1], dims[2]);
+        _transB = Case.EndsWith(":T");
+        torch.set_num_threads(2);
+        _ta = torch.rand(Batch, _m, _k);
+        _tb = _transB ? torch.rand(Batch, _n, _k) : torch.rand(Batch, _k, _n);
+        _tbOp = _transB ? _tb.transpose(1, 2) : _tb;
+        _tc = torch.zeros(Batch, _m, _n);
+        _sa = Enumerable.Range(0, Batch).Select(i => _ta[i]).ToArray();
+        _sb = Enumerable.Range(0, Batch).Select(i => _tbOp[i]).ToArray();
+        _sc = Enumerable.Range(0, Batch).Select(i => _tc[i]).ToArray();
+        _a = SgemmBenchmarks.Copy(_ta);
+        _b = SgemmBenchmarks.Copy(_tb);
+        _c = (float*)NativeMemory.AlignedAlloc((nuint)((long)Batch * _m * _n * sizeof(float)), 64);
+        new Span<float>(_c, Batch * _m * _n).Clear();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        NativeMemory.AlignedFree(_a);
+        NativeMemory.AlignedFree(_b);
+        NativeMemory.AlignedFree(_c);
+        foreach (var t in _sa.Concat(_sb).Concat(_sc)) t.Dispose();
+        _tbOp?.Dispose();
+        _ta?.Dispose();
+        _tb?.Dispose();
+        _tc?.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "libtorch")]
+    public void Torch()
+    {
+        for (int i = 0; i < _sc.Length; i++) _sc[i].addmm_(_sa[i], _sb[i], beta: 0, alpha: 1);
+    }
+
+    [Benchmark(Description = "libtorch bmm (allocates)")]
+    public void TorchBmm()
+    {
+        using var c = torch.bmm(_ta!, _tbOp!);
+    }
+
+    [Benchmark(Description = "FsrNative")]
+    public void Ours() => Sgemm.MultiplyBatched(false, _transB, Batch, _m, _n, _k, 1f,
+        _a, _k, (long)_m * _k, _b, _transB ? _k : _n, (long)_k * _n, 0f, _c, _n, (long)_m * _n);
 }
