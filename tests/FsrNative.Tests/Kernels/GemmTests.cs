@@ -38,8 +38,11 @@ public sealed unsafe class GemmTests
     [InlineData(false, false, 4, 700, 129)]
     [InlineData(false, false, 1000, 1, 300)]   // matrix times a column
     [InlineData(false, true, 1000, 3, 300)]
-    [InlineData(false, false, 70, 70, 70)]     // just above the small-matrix threshold
-    [InlineData(false, false, 64, 64, 63)]     // just below it
+    [InlineData(false, false, 85, 85, 85)]     // just above the small-matrix threshold (84³)
+    [InlineData(false, false, 84, 84, 83)]     // just below it
+    [InlineData(true, false, 83, 84, 84)]
+    [InlineData(false, true, 15, 16, 17)]      // transB: just above the tiny threshold (16³)
+    [InlineData(false, true, 15, 16, 16)]      // and below it
     [InlineData(false, false, 150, 170, 800)]  // K split into two blocks, M into two blocks
     [InlineData(true, false, 150, 170, 800)]
     [InlineData(false, true, 150, 170, 800)]
@@ -216,4 +219,36 @@ public sealed unsafe class GemmTests
         for (long i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 2 - 1);
         return x;
     }
+}
+
+/// <summary>The GEMM's persistent worker team.</summary>
+[Trait("Category", "Kernels")]
+public sealed class GemmThreadPoolTests
+{
+    [Fact]
+    public async Task ThreadPool_FreshTeams_RunEveryPartOfTheirFirstJob()
+    {
+        // Regression: a worker that started after the first job was published used to skip it, and the caller waited
+        // forever. Start many fresh teams and give each one job at once; a hang fails the test by timeout.
+        var run = Task.Run(FreshTeams);
+        var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(120)));
+        Assert.True(first == run, "a GEMM team hung on its first job");
+        await run;
+    }
+
+    private static unsafe void FreshTeams()
+    {
+        for (int i = 0; i < 300; i++)
+        {
+            using var team = new GemmThreadPool(8); // more workers than cores: some start late
+            int count = 0;
+            team.Run(team.ThreadCount, &CountPart, &count);
+            Assert.Equal(team.ThreadCount, count);
+            count = 0;
+            team.Run(team.ThreadCount + 5, &CountPart, &count); // parts are clamped to the team
+            Assert.Equal(team.ThreadCount, count);
+        }
+    }
+
+    private static unsafe void CountPart(void* ctx, int part, int parts) => Interlocked.Increment(ref *(int*)ctx);
 }
