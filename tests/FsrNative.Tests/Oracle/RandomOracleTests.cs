@@ -83,27 +83,20 @@ public class RandomOracleTests
         Assert.InRange(ts_, 1 / Math.Sqrt(12) * 0.985, 1 / Math.Sqrt(12) * 1.015);
     }
 
-    /// <summary>trunc_normal(0, 1, −2, 2): all draws in [−2, 2], std of the truncated normal ≈ 0.8796; libtorch's
-    /// trunc_normal_ gives the same moments.</summary>
+    /// <summary>trunc_normal(0, 1, −2, 2): all draws in [−2, 2], mean 0, std of the truncated normal ≈ 0.8796.</summary>
     [Fact]
     public void TruncNormalMoments()
     {
-        Torch.EnsureInitialized();
         using var scope = DisposeScope.Open();
         var v = torch.trunc_normal([N], generator: new Generator(5)).ToArray();
         Assert.All(v, x => Assert.InRange(x, -2f, 2f));
         var (mean, std, _, _) = Moments(v);
         Assert.InRange(mean, -0.015, 0.015);
         Assert.InRange(std, 0.8796 * 0.985, 0.8796 * 1.015);
-
-        ts.manual_seed(5);
-        using var t = ts.empty(N);
-        ts.nn.init.trunc_normal_(t, 0, 1, -2, 2);
-        var (tm, tstd, tmin, tmax) = TorchMoments(t);
-        Assert.InRange(tm, -0.015, 0.015);
-        Assert.InRange(tstd, 0.8796 * 0.985, 0.8796 * 1.015);
-        Assert.InRange(tmin, -2, 2);
-        Assert.InRange(tmax, -2, 2);
+        // Shape, not just moments: P(|x| > 1 | |x| ≤ 2) = 2(Φ(2) − Φ(1)) / (2Φ(2) − 1) ≈ 0.2848.
+        Assert.InRange(v.Count(x => Math.Abs(x) > 1) / (double)N, 0.2848 - 0.006, 0.2848 + 0.006);
+        // No libtorch reference here: TorchSharp 0.107's nn.init.trunc_normal_(t, 0, 1, -2, 2) fills the tensor with
+        // 1.0 (checked on this build), so its sample moments are useless; the truncated normal's moments are exact.
     }
 
     /// <summary>trunc_normal with a mean, std and asymmetric bounds.</summary>
