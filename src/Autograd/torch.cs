@@ -183,7 +183,8 @@ public static partial class torch
     {
         if (y <= -1) return double.NegativeInfinity;
         if (y >= 1) return double.PositiveInfinity;
-        double w = -Math.Log((1 - y) * (1 + y));
+        // Winitzki's approximation with w = ln(1 − y²) ≤ 0 (so the inner root exceeds the subtracted term).
+        double w = Math.Log((1 - y) * (1 + y));
         double x = Math.Sign(y) * Math.Sqrt(Math.Sqrt(Math.Pow(2 / (Math.PI * 0.147) + w / 2, 2) - w / 0.147) - (2 / (Math.PI * 0.147) + w / 2));
         for (int i = 0; i < 4; i++) x -= (Erf(x) - y) / (2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x));
         return x;
