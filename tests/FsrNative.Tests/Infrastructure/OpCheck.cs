@@ -267,9 +267,10 @@ public static class OpCheck
             if (!ourNeeds) continue;
             var shape = ourOut[k].shape;
             var g = TestRandom.Normal(seed ^ (0xABCDEFUL + (ulong)k), TestRandom.Numel(shape));
-            ourRoots.Add((ourOut[k], torch.tensor((ReadOnlySpan<float>)g, shape)));
+            var ourG = torch.tensor((ReadOnlySpan<float>)g, shape);
+            ourRoots.Add((ourOut[k], ourOut[k].DType == DType.Float32 ? ourG : ourG.to(ourOut[k].DType)));
             theirRoots.Add(theirOut[k]);
-            theirGrads.Add(ts.tensor(g, L(shape), TorchSharp.torch.ScalarType.Float32));
+            theirGrads.Add(ts.tensor(g, L(shape), TorchSharp.torch.ScalarType.Float32).to_type(theirOut[k].dtype));
         }
         if (ourRoots.Count == 0) return;
         for (int r = 0; r < ourRoots.Count; r++)
