@@ -79,10 +79,18 @@ public static partial class TensorOps
         public Tensor var(int dim, int correction = 1, bool keepdim = false) => x.var([dim], correction, keepdim);
         public Tensor var() => x.var(AllAxes(x));
 
+        /// <summary>Standard deviation; where it is 0 (all values equal) the gradient is 0, as in PyTorch, not NaN.</summary>
         public Tensor std(int[] dims, int correction = 1, bool keepdim = false)
         {
             var (variance, _) = Variance(x, dims, correction, keepdim, "std");
-            return variance.sqrt();
+            var y = Empty(variance.ShapeSpan, x.device, x.DType);
+            x.Backend.Unary(UnaryOp.Sqrt, variance, y, 0, 0);
+            return Tape.Record(y, "std", variance, g =>
+            {
+                // d std / d var = 1 / (2 std); 0 where std = 0 (sqrt's 0.5/0 = ∞ would meet a 0 and make NaN).
+                using var zero = torch.zeros_like(g);
+                return torch.where(y.eq(0f), zero, g.mul(y.rdiv(0.5f)));
+            });
         }
 
         public Tensor std(int dim, int correction = 1, bool keepdim = false) => x.std([dim], correction, keepdim);
