@@ -167,3 +167,41 @@ public class ReductionOracleTests
         OpCheck.Check("argmin(const)", [input], x => x[0].argmin(1), x => x[0].argmin(1, false));
     }
 }
+
+/// <summary>Reductions at the edges: 0-D inputs reduced over dim 0/−1 (allowed by torch), empty dim lists.</summary>
+[Trait(Categories.Trait, Categories.Oracle)]
+public class ReductionEdgeOracleTests
+{
+    static readonly Tolerance Exact = new(0, 0);
+
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(-1, true)]
+    public void ZeroDimReductions(int dim, bool keepdim)
+    {
+        OpCheck.Check("sum(0-D)", ["()"], x => x[0].sum(dim, keepdim), x => x[0].sum(dim, keepdim), Exact, Exact);
+        OpCheck.Check("mean(0-D)", ["()"], x => x[0].mean(dim, keepdim), x => x[0].mean([(long)dim], keepdim), Exact, Exact);
+        OpCheck.Check("amax(0-D)", ["()"], x => x[0].amax([dim], keepdim), x => x[0].amax([(long)dim], keepdim), Exact, Exact);
+        OpCheck.CheckMany("max(0-D, dim)", ["()"], x => { var (v, i) = x[0].max(dim, keepdim); return [v, i]; },
+            x => { var (v, i) = x[0].max(dim, keepdim); return [v, i]; }, Exact, Exact);
+        OpCheck.Check("argmax(0-D, dim)", ["()!"], x => x[0].argmax(dim, keepdim), x => x[0].argmax(dim, keepdim));
+        OpCheck.Check("softmax(0-D)", ["()"], x => x[0].softmax(dim), x => x[0].softmax(dim), Exact, Exact);
+        OpCheck.Check("log_softmax(0-D)", ["()"], x => x[0].log_softmax(dim), x => x[0].log_softmax(dim), Exact, Exact);
+        OpCheck.Check("var(0-D, correction 0)", ["()"], x => x[0].var([dim], 0, keepdim), x => x[0].var([(long)dim], false, keepdim), Exact, Exact);
+    }
+
+    /// <summary>An empty dim list reduces over every dim in torch (x.sum(dim=[]) is the full sum), not over none.</summary>
+    [Theory]
+    [InlineData("3x4", false)]
+    [InlineData("3x4", true)]
+    [InlineData("()", false)]
+    public void EmptyDimListReducesEverything(string shape, bool keepdim)
+    {
+        var sum = new Tolerance(2e-6, 1e-5);
+        OpCheck.Check("sum([])", [shape], x => x[0].sum([], keepdim), x => x[0].sum(Array.Empty<long>(), keepdim), sum, sum);
+        OpCheck.Check("mean([])", [shape], x => x[0].mean([], keepdim), x => x[0].mean(Array.Empty<long>(), keepdim), sum, sum);
+        OpCheck.Check("amax([])", [shape], x => x[0].amax([], keepdim), x => x[0].amax(Array.Empty<long>(), keepdim), Exact, Exact, Values.Ties());
+        OpCheck.Check("amin([])", [shape], x => x[0].amin([], keepdim), x => x[0].amin(Array.Empty<long>(), keepdim), Exact, Exact, Values.Ties());
+    }
+}
+
