@@ -211,6 +211,7 @@ public static partial class TensorOps
         var inputShape = x.ShapeArray;
         Tape.Record(values, max ? "max" : "min", x, g =>
         {
+            if (inputShape.Length == 0) return g;   // a 0-D input is its own extreme
             var gk = keepdim ? g : g.unsqueeze(d);
             var ik = keepdim ? indices : indices.unsqueeze(d);
             return torch.zeros(inputShape, g.device, dtype: g.DType).scatter_add(d, ik, gk);
