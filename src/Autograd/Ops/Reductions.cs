@@ -123,7 +123,7 @@ public static partial class TensorOps
         var outShape = ReducedShape(x.ShapeSpan, axes, keepdim);
         if (axes.Length == 0)
         {
-            // Nothing to reduce: a copy (PyTorch returns the values unchanged).
+            // Nothing to reduce (a 0-D input): a copy.
             var copy = Tensor.Empty(x.ShapeArray, x.device, x.DType);
             x.Backend.Copy(x, copy);
             return copy;
