@@ -183,9 +183,10 @@ public static partial class torch
     {
         if (y <= -1) return double.NegativeInfinity;
         if (y >= 1) return double.PositiveInfinity;
-        // Winitzki's approximation with w = ln(1 − y²) ≤ 0 (so the inner root exceeds the subtracted term).
-        double w = Math.Log((1 - y) * (1 + y));
-        double x = Math.Sign(y) * Math.Sqrt(Math.Sqrt(Math.Pow(2 / (Math.PI * 0.147) + w / 2, 2) - w / 0.147) - (2 / (Math.PI * 0.147) + w / 2));
+        // Winitzki's closed form (a = 0.147) as the starting point: |x| = √(√(t² + w/a) − t), t = 2/(πa) − w/2, w = −ln(1 − y²).
+        double w = -Math.Log((1 - y) * (1 + y));
+        double t = 2 / (Math.PI * 0.147) - w / 2;
+        double x = Math.Sign(y) * Math.Sqrt(Math.Sqrt(t * t + w / 0.147) - t);
         for (int i = 0; i < 4; i++) x -= (Erf(x) - y) / (2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x));
         return x;
     }
