@@ -35,6 +35,24 @@ public class AutogradTests
     }
 
     [Fact]
+    public void ZeroGradFreesOrZeroesTheGradient()
+    {
+        using var scope = DisposeScope.Open();
+        var x = Leaf(1, 2);
+        x.mul(x).sum().backward();
+        var g = x.grad!;
+        x.zero_grad(setToNone: false);
+        Assert.Same(g, x.grad);
+        Assert.Equal([0f, 0f], g.ToArray());
+        x.mul(3f).sum().backward();
+        Assert.Equal([3f, 3f], x.grad!.ToArray());
+        x.zero_grad();
+        Assert.Null(x.grad);
+        Assert.True(g.IsDisposed);
+        x.zero_grad();   // no gradient: nothing to do
+    }
+
+    [Fact]
     public void EveryPathContributes()
     {
         using var scope = DisposeScope.Open();

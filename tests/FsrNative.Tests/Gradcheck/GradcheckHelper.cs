@@ -19,13 +19,13 @@ public static class GC
         {
             var spec = inputs[i];
             ulong s = seed + (ulong)i * 0x9E3779B97F4A7C15UL;
+            var baseShape = spec.Layout.BaseShape(spec.Shape);
             if (spec.IsIndex)
             {
-                var idx = spec.IndexValues ?? TestRandom.Integers(s, TestRandom.Numel(spec.Shape), 0, spec.IndexHigh);
-                tensors[i] = torch.tensor((ReadOnlySpan<int>)idx, spec.Shape);
+                var idx = (spec.Layout == Layout.Contiguous ? spec.IndexValues : null) ?? TestRandom.Integers(s, TestRandom.Numel(baseShape), 0, Math.Max(spec.IndexHigh, 1));
+                tensors[i] = torch.tensor((ReadOnlySpan<int>)idx, baseShape);
                 continue;
             }
-            var baseShape = spec.Layout.BaseShape(spec.Shape);
             var data = (spec.Values ?? values ?? Values.Uniform())(s, TestRandom.Numel(baseShape));
             tensors[i] = torch.tensor((ReadOnlySpan<double>)Array.ConvertAll(data, v => (double)v), baseShape);
         }
@@ -38,7 +38,7 @@ public static class GC
             for (int k = 0; k < checkedAt.Length; k++) all[checkedAt[k]] = leaves[k];
             var viewed = new Tensor[all.Length];
             for (int i = 0; i < all.Length; i++)
-                viewed[i] = inputs[i].IsIndex ? all[i] : inputs[i].Layout.Ours(all[i], inputs[i].Shape);
+                viewed[i] = inputs[i].Layout.Ours(all[i], inputs[i].Shape);
             return f(viewed);
         }, checkedAt.Select(i => tensors[i]).ToArray(), options);
     }

@@ -153,6 +153,8 @@ public sealed record In
 
     /// <summary>An Int32 index tensor with random values in [0, high).</summary>
     public static In Index(int high, params int[] shape) => new() { Shape = shape, IndexHigh = high, Grad = false };
+    /// <summary>An Int32 index tensor with random values in [0, high), seen through a layout (a non-contiguous index).</summary>
+    public static In Index(int high, Layout layout, params int[] shape) => new() { Shape = shape, IndexHigh = high, Grad = false, Layout = layout };
     /// <summary>An Int32 index tensor with exactly these values.</summary>
     public static In IndexOf(int[] values, params int[] shape) => new() { Shape = shape, IndexValues = values, Grad = false };
 
@@ -162,7 +164,7 @@ public sealed record In
     public override string ToString()
     {
         string shape = Shape.Length == 0 ? "()" : string.Join("x", Shape);
-        if (IsIndex) return $"int{shape}";
+        if (IsIndex) return $"int{shape}" + (Layout.Name.Length > 0 ? "@" + Layout.Name : "");
         return shape + (Layout.Name.Length > 0 ? "@" + Layout.Name : "") + (Grad ? "" : "!");
     }
 }
@@ -211,11 +213,16 @@ public static class OpCheck
             ulong s = seed + (ulong)i * 0x9E3779B97F4A7C15UL;
             if (spec.IsIndex)
             {
-                int n = TestRandom.Numel(spec.Shape);
-                var idx = spec.IndexValues ?? TestRandom.Integers(s, n, 0, spec.IndexHigh);
-                if (idx.Length != n) throw new ArgumentException($"{label}: {idx.Length} index values for shape {ShapeText(spec.Shape)}");
-                ourLeaves[i] = ourIn[i] = torch.tensor((ReadOnlySpan<int>)idx, spec.Shape);
-                theirLeaves[i] = theirIn[i] = ts.tensor(Array.ConvertAll(idx, v => (long)v), L(spec.Shape), TorchSharp.torch.ScalarType.Int64);
+                // Index values fill the base (given values are in logical order of the view's shape: a view's base
+                // holds them permuted, so with a layout they are drawn at random for the base instead).
+                var idxShape = spec.Layout.BaseShape(spec.Shape);
+                int n = TestRandom.Numel(idxShape);
+                var idx = (spec.Layout == Layout.Contiguous ? spec.IndexValues : null) ?? TestRandom.Integers(s, n, 0, Math.Max(spec.IndexHigh, 1));
+                if (idx.Length != n) throw new ArgumentException($"{label}: {idx.Length} index values for shape {ShapeText(idxShape)}");
+                ourLeaves[i] = torch.tensor((ReadOnlySpan<int>)idx, idxShape);
+                theirLeaves[i] = ts.tensor(Array.ConvertAll(idx, v => (long)v), L(idxShape), TorchSharp.torch.ScalarType.Int64);
+                ourIn[i] = spec.Layout.Ours(ourLeaves[i], spec.Shape);
+                theirIn[i] = spec.Layout.Theirs(theirLeaves[i], spec.Shape);
                 continue;
             }
             var baseShape = spec.Layout.BaseShape(spec.Shape);
