@@ -155,6 +155,24 @@ public class AutogradTests
         Assert.Contains("modified by an in-place operation", ex.Message);
     }
 
+    /// <summary>Versions belong to the storage: changing a view of a saved tensor, or the saved output itself
+    /// (under no_grad), is caught too.</summary>
+    [Fact]
+    public void InPlaceChangeThroughAViewOrOfASavedOutputFailsBackward()
+    {
+        using var scope = DisposeScope.Open();
+        var x = Leaf(1, 2, 3, 4);
+        var b = torch.tensor([1f, 2f, 3f, 4f, 5f, 6f]);
+        var w = b.narrow(0, 1, 4);
+        var y = x.mul(w).sum();
+        b.narrow(0, 5, 1).fill_(0f);       // another view of w's storage
+        Assert.Contains("modified by an in-place operation", Assert.Throws<InvalidOperationException>(() => y.backward()).Message);
+
+        var e = x.exp();                   // exp saves its output
+        using (torch.no_grad()) e.mul_(2f);
+        Assert.Contains("its output", Assert.Throws<InvalidOperationException>(() => e.backward(torch.ones(4))).Message);
+    }
+
     [Fact]
     public void InPlaceOnATensorThatRequiresGradNeedsNoGrad()
     {
@@ -195,6 +213,10 @@ public class AutogradTests
         y.backward(torch.tensor([1f, 10f]));
         Assert.Equal([2f, 20f], x.grad!.ToArray());
         Assert.Throws<InvalidOperationException>(() => torch.ones(2).sum().backward());
+        var d = torch.tensor([1.0, 2.0], [2], requires_grad: true);
+        var ex = Assert.Throws<ArgumentException>(() => d.mul(2f).backward(torch.ones(2)));
+        Assert.Contains("Float32", ex.Message);
+        Assert.Contains("Float64", ex.Message);
     }
 
     [Fact]

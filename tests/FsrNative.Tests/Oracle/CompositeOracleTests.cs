@@ -223,3 +223,35 @@ public class CompositeOracleTests
         OpCheck.Check("rdiv(0)", [v], x => x[0].rdiv(1f), x => 1f / x[0], T(0, 0));
     }
 }
+
+/// <summary>Tensors with a zero-size dimension: shapes follow torch and reductions over nothing give the identity.</summary>
+[Trait(Categories.Trait, Categories.Oracle)]
+public class EmptyTensorOracleTests
+{
+    static readonly Tolerance Exact = new(0, 0);
+
+    [Theory]
+    [InlineData("5x0", "0x4")]     // k = 0: the product is all zeros (C must be written, not left uninitialised)
+    [InlineData("0x3", "3x4")]     // m = 0
+    [InlineData("5x3", "3x0")]     // n = 0
+    [InlineData("2x5x0", "0x4")]
+    public void MatmulWithAZeroDim(string a, string b)
+    {
+        OpCheck.Check("matmul(empty)", [a, b], x => x[0].matmul(x[1]), x => x[0].matmul(x[1]), Exact, Exact);
+    }
+
+    [Fact]
+    public void ElementwiseReductionsAndJoinsOfEmptyTensors()
+    {
+        OpCheck.Check("exp(empty)", ["0x3"], x => x[0].exp(), x => x[0].exp(), Exact, Exact);
+        OpCheck.Check("add(empty, broadcast)", ["0x3", "3"], x => x[0].add(x[1]), x => x[0].add(x[1]), Exact, Exact);
+        OpCheck.Check("sum over an empty dim", ["0x3"], x => x[0].sum(0), x => x[0].sum(0L, false), Exact, Exact);
+        OpCheck.Check("sum of an empty dim's rows", ["3x0"], x => x[0].sum(1, keepdim: true), x => x[0].sum(1L, true), Exact, Exact);
+        OpCheck.Check("mean over an empty dim", ["0x3!"], x => x[0].mean(0), x => x[0].mean([0L], false), Exact);
+        OpCheck.Check("cat with an empty part", ["2x3", "0x3", "1x3"], x => torch.cat(x, 0), x => TorchSharp.torch.cat(x, 0), Exact, Exact);
+        OpCheck.Check("index_select(empty index)", ["4x3", In.Index(4, 0)], x => x[0].index_select(0, x[1]), x => x[0].index_select(0, x[1]), Exact, Exact);
+        OpCheck.Check("reshape(empty)", ["0x6"], x => x[0].reshape(3, 0, 2), x => x[0].reshape(3, 0, 2), Exact, Exact);
+        OpCheck.Check("narrow to length 0", ["4x3"], x => x[0].narrow(0, 2, 0), x => x[0].narrow(0, 2, 0), Exact, Exact);
+        OpCheck.Check("softmax over rows of an empty batch", ["0x5"], x => x[0].softmax(1), x => x[0].softmax(1), Exact, Exact);
+    }
+}
