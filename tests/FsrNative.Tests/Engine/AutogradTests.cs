@@ -184,6 +184,23 @@ public class AutogradTests
         Assert.True(x.requires_grad);
     }
 
+    /// <summary>Mixed element types are refused with a message naming both (never reinterpreted bits).</summary>
+    [Fact]
+    public void MixedDTypesAreRefused()
+    {
+        using var scope = DisposeScope.Open();
+        var f32 = torch.ones(3);
+        var f64 = torch.tensor([1.0, 2.0, 3.0], [3]);
+        Assert.Throws<ArgumentException>(() => f32.add(f64));
+        Assert.Throws<ArgumentException>(() => f32.matmul(f64));
+        Assert.Throws<ArgumentException>(() => torch.cat([f32, f64]));
+        Assert.Throws<ArgumentException>(() => f32.copy_(f64));
+        var ex = Assert.Throws<ArgumentException>(() => f32.add_(f64));
+        Assert.Contains("Float64", ex.Message);
+        Assert.Throws<ArgumentException>(() => f64.mul_(f32));
+        Assert.Equal([1f, 1f, 1f], f32.ToArray());
+    }
+
     [Fact]
     public void RequiresGradRules()
     {
