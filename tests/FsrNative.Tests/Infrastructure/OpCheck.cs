@@ -172,8 +172,10 @@ public sealed record In
 /// <summary>
 /// tinygrad's "one helper checks any op against torch": the same random inputs in both engines (optionally as
 /// identical non-contiguous views), the forward outputs compared, then the SAME random output gradient
-/// backpropagated in both and every input's gradient compared, each with its own tolerance. On failure the message
-/// names the op, the input specs and shapes, and <see cref="Close"/>'s first mismatches.
+/// backpropagated in both and every input's gradient compared, each with its own tolerance. It also checks that
+/// the op did not modify its inputs and that a second run gives bit-identical outputs and gradients (the engine is
+/// deterministic by design). On failure the message names the op, the input specs and shapes, and
+/// <see cref="Close"/>'s first mismatches.
 /// </summary>
 public static class OpCheck
 {
@@ -202,41 +204,53 @@ public static class OpCheck
         using var tsScope = ts.NewDisposeScope();
         using var ourScope = DisposeScope.Open();
 
-        // ---- identical inputs --------------------------------------------------------------------------------
-        var ourLeaves = new Tensor[inputs.Length];
+        // ---- identical inputs (ours are made by a function: the determinism check below makes them again) ---------
+        var data = new float[inputs.Length][];
+        var indices = new int[inputs.Length][];
         var theirLeaves = new TT[inputs.Length];
-        var ourIn = new Tensor[inputs.Length];
         var theirIn = new TT[inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
         {
             var spec = inputs[i];
             ulong s = seed + (ulong)i * 0x9E3779B97F4A7C15UL;
+            var baseShape = spec.Layout.BaseShape(spec.Shape);
+            int n = TestRandom.Numel(baseShape);
             if (spec.IsIndex)
             {
                 // Index values fill the base (given values are in logical order of the view's shape: a view's base
                 // holds them permuted, so with a layout they are drawn at random for the base instead).
-                var idxShape = spec.Layout.BaseShape(spec.Shape);
-                int n = TestRandom.Numel(idxShape);
-                var idx = (spec.Layout == Layout.Contiguous ? spec.IndexValues : null) ?? TestRandom.Integers(s, n, 0, Math.Max(spec.IndexHigh, 1));
-                if (idx.Length != n) throw new ArgumentException($"{label}: {idx.Length} index values for shape {ShapeText(idxShape)}");
-                ourLeaves[i] = torch.tensor((ReadOnlySpan<int>)idx, idxShape);
-                theirLeaves[i] = ts.tensor(Array.ConvertAll(idx, v => (long)v), L(idxShape), TorchSharp.torch.ScalarType.Int64);
-                ourIn[i] = spec.Layout.Ours(ourLeaves[i], spec.Shape);
-                theirIn[i] = spec.Layout.Theirs(theirLeaves[i], spec.Shape);
-                continue;
+                indices[i] = (spec.Layout == Layout.Contiguous ? spec.IndexValues : null) ?? TestRandom.Integers(s, n, 0, Math.Max(spec.IndexHigh, 1));
+                if (indices[i].Length != n) throw new ArgumentException($"{label}: {indices[i].Length} index values for shape {ShapeText(baseShape)}");
+                theirLeaves[i] = ts.tensor(Array.ConvertAll(indices[i], v => (long)v), L(baseShape), TorchSharp.torch.ScalarType.Int64);
             }
-            var baseShape = spec.Layout.BaseShape(spec.Shape);
-            var data = (spec.Values ?? defaultValues)(s, TestRandom.Numel(baseShape));
-            ourLeaves[i] = torch.tensor((ReadOnlySpan<float>)data, baseShape, requires_grad: spec.Grad);
-            theirLeaves[i] = ts.tensor(data, L(baseShape), TorchSharp.torch.ScalarType.Float32, requires_grad: spec.Grad);
-            ourIn[i] = spec.Layout.Ours(ourLeaves[i], spec.Shape);
+            else
+            {
+                data[i] = (spec.Values ?? defaultValues)(s, n);
+                theirLeaves[i] = ts.tensor(data[i], L(baseShape), TorchSharp.torch.ScalarType.Float32, requires_grad: spec.Grad);
+            }
             theirIn[i] = spec.Layout.Theirs(theirLeaves[i], spec.Shape);
-            if (!Shape.SameShape(ourIn[i].shape, spec.Shape))
-                throw new InvalidOperationException($"{label}: layout @{spec.Layout} made shape {ShapeText(ourIn[i].shape)} instead of {ShapeText(spec.Shape)}");
+        }
+
+        Tensor[] MakeOurs(out Tensor[] leaves)
+        {
+            leaves = new Tensor[inputs.Length];
+            var viewed = new Tensor[inputs.Length];
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var spec = inputs[i];
+                var baseShape = spec.Layout.BaseShape(spec.Shape);
+                leaves[i] = spec.IsIndex
+                    ? torch.tensor((ReadOnlySpan<int>)indices[i], baseShape)
+                    : torch.tensor((ReadOnlySpan<float>)data[i], baseShape, requires_grad: spec.Grad);
+                viewed[i] = spec.Layout.Ours(leaves[i], spec.Shape);
+                if (!Shape.SameShape(viewed[i].shape, spec.Shape))
+                    throw new InvalidOperationException($"{label}: layout @{spec.Layout} made shape {ShapeText(viewed[i].shape)} instead of {ShapeText(spec.Shape)}");
+            }
+            return viewed;
         }
 
         // ---- forward -------------------------------------------------------------------------------------------
-        var ourOut = ours(ourIn);
+        var ourOut = ours(MakeOurs(out var ourLeaves));
         var theirOut = theirs(theirIn);
         if (ourOut.Length != theirOut.Length)
             Fail($"{label}: our op returned {ourOut.Length} outputs, torch {theirOut.Length}");
@@ -262,38 +276,81 @@ public static class OpCheck
         }
 
         // ---- backward with the same random output gradients -----------------------------------------------------
-        if (!inputs.Any(i => i.Grad && !i.IsIndex)) return;
-        var ourRoots = new List<(Tensor y, Tensor g)>();
-        var theirRoots = new List<TT>();
-        var theirGrads = new List<TT>();
-        for (int k = 0; k < ourOut.Length; k++)
+        var outputGrads = new float[ourOut.Length][];
+        bool anyGrad = inputs.Any(i => i.Grad && !i.IsIndex);
+        if (anyGrad)
         {
-            bool ourNeeds = ourOut[k].requires_grad, theirNeeds = theirOut[k].requires_grad;
-            if (ourNeeds != theirNeeds)
-                Fail($"{label} output {k}: requires_grad is {ourNeeds} here and {theirNeeds} in torch");
-            if (!ourNeeds) continue;
-            var shape = ourOut[k].shape;
-            var g = TestRandom.Normal(seed ^ (0xABCDEFUL + (ulong)k), TestRandom.Numel(shape));
-            var ourG = torch.tensor((ReadOnlySpan<float>)g, shape);
-            ourRoots.Add((ourOut[k], ourOut[k].DType == DType.Float32 ? ourG : ourG.to(ourOut[k].DType)));
-            theirRoots.Add(theirOut[k]);
-            theirGrads.Add(ts.tensor(g, L(shape), TorchSharp.torch.ScalarType.Float32).to_type(theirOut[k].dtype));
-        }
-        if (ourRoots.Count == 0) return;
-        for (int r = 0; r < ourRoots.Count; r++)
-            ourRoots[r].y.backward(ourRoots[r].g, retainGraph: r < ourRoots.Count - 1);
-        ts.autograd.backward(theirRoots, theirGrads);
+            var theirRoots = new List<TT>();
+            var theirGrads = new List<TT>();
+            for (int k = 0; k < ourOut.Length; k++)
+            {
+                bool ourNeeds = ourOut[k].requires_grad, theirNeeds = theirOut[k].requires_grad;
+                if (ourNeeds != theirNeeds)
+                    Fail($"{label} output {k}: requires_grad is {ourNeeds} here and {theirNeeds} in torch");
+                if (!ourNeeds) continue;
+                var shape = ourOut[k].shape;
+                outputGrads[k] = TestRandom.Normal(seed ^ (0xABCDEFUL + (ulong)k), TestRandom.Numel(shape));
+                theirRoots.Add(theirOut[k]);
+                theirGrads.Add(ts.tensor(outputGrads[k], L(shape), TorchSharp.torch.ScalarType.Float32).to_type(theirOut[k].dtype));
+            }
+            OurBackward(ourOut, outputGrads);
+            if (theirRoots.Count > 0) ts.autograd.backward(theirRoots, theirGrads);
 
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                if (!inputs[i].Grad || inputs[i].IsIndex) continue;
+                var shape = ourLeaves[i].shape;
+                var mine = ourLeaves[i].grad?.ToArray() ?? new float[TestRandom.Numel(shape)];
+                var tg = theirLeaves[i].grad;
+                var expected = tg is null || mine.Length == 0 ? new float[mine.Length] : Torch.ToArray(tg);
+                string layout = inputs[i].Layout == Layout.Contiguous ? "" : $" (leaf {ShapeText(shape)} under @{inputs[i].Layout})";
+                var report = Close.Compare(expected, mine, b.Atol, b.Rtol, $"{label} gradient of input {i}{layout}", shape, equalNan: true);
+                if (report is not null) Fail(report);
+            }
+        }
+
+        // ---- the op left its inputs alone ------------------------------------------------------------------------
         for (int i = 0; i < inputs.Length; i++)
         {
-            if (!inputs[i].Grad || inputs[i].IsIndex) continue;
-            var shape = ourLeaves[i].shape;
-            var mine = ourLeaves[i].grad?.ToArray() ?? new float[TestRandom.Numel(shape)];
-            var tg = theirLeaves[i].grad;
-            var expected = tg is null || mine.Length == 0 ? new float[mine.Length] : Torch.ToArray(tg);
-            string layout = inputs[i].Layout == Layout.Contiguous ? "" : $" (leaf {ShapeText(shape)} under @{inputs[i].Layout})";
-            var report = Close.Compare(expected, mine, b.Atol, b.Rtol, $"{label} gradient of input {i}{layout}", shape, equalNan: true);
-            if (report is not null) Fail(report);
+            bool same = inputs[i].IsIndex
+                ? ourLeaves[i].ToIntArray().SequenceEqual(indices[i])
+                : Close.Compare(data[i], ourLeaves[i].ToArray(), 0, 0, "", equalNan: true) is null;
+            if (!same) Fail($"{label}: input {i} was modified by the op");
+        }
+
+        // ---- deterministic: a second run gives the same bits -----------------------------------------------------
+        var again = ours(MakeOurs(out var leavesAgain));
+        for (int k = 0; k < ourOut.Length; k++)
+        {
+            if (ourOut[k].numel() == 0) continue;
+            bool same = ourOut[k].DType == DType.Int32
+                ? ourOut[k].ToIntArray().SequenceEqual(again[k].ToIntArray())
+                : Close.Compare(ourOut[k].ToArray(), again[k].ToArray(), 0, 0, "", equalNan: true) is null;
+            if (!same) Fail($"{label} output {k}: two runs on the same input differ (the engine must be deterministic)");
+        }
+        if (anyGrad)
+        {
+            OurBackward(again, outputGrads);
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                if (!inputs[i].Grad || inputs[i].IsIndex || ourLeaves[i].grad is null) continue;
+                var report = Close.Compare(ourLeaves[i].grad!.ToArray(), leavesAgain[i].grad?.ToArray() ?? [], 0, 0,
+                    $"{label} gradient of input {i}, second run (the engine must be deterministic)", equalNan: true);
+                if (report is not null) Fail(report);
+            }
+        }
+    }
+
+    /// <summary>One backward pass per output that requires grad (retaining the graph until the last), each with its
+    /// own gradient; the leaves' .grad accumulate the sum, like torch.autograd.backward over several roots.</summary>
+    static void OurBackward(Tensor[] outputs, float[][] outputGrads)
+    {
+        var roots = Enumerable.Range(0, outputs.Length).Where(k => outputGrads[k] is not null).ToArray();
+        for (int r = 0; r < roots.Length; r++)
+        {
+            var y = outputs[roots[r]];
+            var g = torch.tensor((ReadOnlySpan<float>)outputGrads[roots[r]], y.shape);
+            y.backward(y.DType == DType.Float32 ? g : g.to(y.DType), retainGraph: r < roots.Length - 1);
         }
     }
 
