@@ -1,7 +1,7 @@
 // Layer normalisation over the last axis of a contiguous (rows, c) block:
 //  * LayerNormRows / LayerNormBackwardRows: explicitly grouped, one group per row (grid = rows groups, any group size
 //    up to GroupReduce.MaxGroupSize); the row statistics come from GroupReduce trees.
-//  * LayerNormParamGrads: implicitly grouped, one thread per column j (c threads) looping over the rows in order:
+//  * LayerNormParamGrads: implicitly grouped, one work item per column j (grid-stride over c) looping over the rows:
 //    gGamma[j] = Σ gy·x̂ and gBeta[j] = Σ gy without atomics.
 // gamma/beta are optional: a 0 flag means "absent" (the view passed is then a placeholder and never read).
 using ILGPU;
@@ -77,19 +77,20 @@ public static class LayerNormKernels
     /// <summary>gGamma[j] = Σ_rows gy·x̂ and gBeta[j] = Σ_rows gy (each when its flag is set): one thread per column
     /// j &lt; c, rows summed in order.</summary>
     [GpuKernel]
-    public static void LayerNormParamGrads(Index1D index, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> rstd,
-        ArrayView<float> gy, ArrayView<float> gGamma, ArrayView<float> gBeta, int rows, int c, int hasGGamma, int hasGBeta)
+    public static void LayerNormParamGrads(Index1D index, int c, int step, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> rstd,
+        ArrayView<float> gy, ArrayView<float> gGamma, ArrayView<float> gBeta, int rows, int hasGGamma, int hasGBeta)
     {
-        int j = index;
-        if (j >= c) return;
-        float sg = 0f, sb = 0f;
-        for (int r = 0; r < rows; r++)
+        for (int j = index; j < c; j += step)
         {
-            float g = gy[r * c + j];
-            sg += g * ((x[r * c + j] - mean[r]) * rstd[r]);
-            sb += g;
+            float sg = 0f, sb = 0f;
+            for (int r = 0; r < rows; r++)
+            {
+                float g = gy[r * c + j];
+                sg += g * ((x[r * c + j] - mean[r]) * rstd[r]);
+                sb += g;
+            }
+            if (hasGGamma != 0) gGamma[j] = sg;
+            if (hasGBeta != 0) gBeta[j] = sb;
         }
-        if (hasGGamma != 0) gGamma[j] = sg;
-        if (hasGBeta != 0) gBeta[j] = sb;
     }
 }

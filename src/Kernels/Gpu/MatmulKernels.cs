@@ -2,7 +2,7 @@
 // decomposed by a StridedLayout per operand, strides may be 0 for broadcast). C is contiguous (batch, M, N).
 // op(A)(m, k) = A[offA + (transA ? k·lda + m : m·lda + k)], op(B)(k, n) likewise with ldb. Beta = 0 means C is
 // write-only (never read: it may hold garbage or NaN).
-//  * GemmNaive: the reference. Implicitly grouped, one thread per element of C (batch·M·N threads), k in order.
+//  * GemmNaive: the reference. Implicitly grouped, one work item per element of C (batch·M·N, grid-stride), k in order.
 //  * GemmTiled: the main kernel. Explicitly grouped, 256 threads (16×16) per group, one group per 64×64 tile of C
 //    (grid = tilesN·tilesM·batch groups, flattened so any batch size fits); k advances in steps of 16 through shared
 //    memory tiles As[16][64] and Bs[16][64]; each thread accumulates 4×4 outputs at rows ty+16i, columns tx+16j
@@ -32,22 +32,23 @@ public static class MatmulKernels
 
     /// <summary>Reference GEMM: one thread per C element (total = batch·M·N), plain k loop.</summary>
     [GpuKernel]
-    public static void GemmNaive(Index1D index, int total, ArrayView<float> a, StridedLayout batchA, ArrayView<float> b, StridedLayout batchB,
+    public static void GemmNaive(Index1D index, int total, int step, ArrayView<float> a, StridedLayout batchA, ArrayView<float> b, StridedLayout batchB,
         ArrayView<float> c, GemmShape s)
     {
-        int p = index;
-        if (p >= total) return;
-        int n = p % s.N, rest = p / s.N;
-        int m = rest % s.M, batch = rest / s.M;
-        int offA = batchA.OffsetOf(batch), offB = batchB.OffsetOf(batch);
-        float sum = 0f;
-        for (int k = 0; k < s.K; k++)
+        for (int p = index; p < total; p += step)
         {
-            float av = a[offA + (s.TransA != 0 ? k * s.Lda + m : m * s.Lda + k)];
-            float bv = b[offB + (s.TransB != 0 ? n * s.Ldb + k : k * s.Ldb + n)];
-            sum += av * bv;
+            int n = p % s.N, rest = p / s.N;
+            int m = rest % s.M, batch = rest / s.M;
+            int offA = batchA.OffsetOf(batch), offB = batchB.OffsetOf(batch);
+            float sum = 0f;
+            for (int k = 0; k < s.K; k++)
+            {
+                float av = a[offA + (s.TransA != 0 ? k * s.Lda + m : m * s.Lda + k)];
+                float bv = b[offB + (s.TransB != 0 ? n * s.Ldb + k : k * s.Ldb + n)];
+                sum += av * bv;
+            }
+            c[p] = s.Alpha * sum + (s.Beta == 0f ? 0f : s.Beta * c[p]);
         }
-        c[p] = s.Alpha * sum + (s.Beta == 0f ? 0f : s.Beta * c[p]);
     }
 
     /// <summary>Tiled shared-memory SGEMM: 64×64 C tile per group of 256 threads, 4×4 outputs per thread, k tiles of 16.

@@ -1,8 +1,8 @@
 // Reductions over the middle axis of a contiguous (outer, r, inner) block, written to (outer, inner):
 //  * ...Rows kernels (inner == 1): explicitly grouped, one group per row (grid = outer groups, any group size up to
 //    GroupReduce.MaxGroupSize); threads stride over the row, then a shared-memory tree (GroupReduce) combines them.
-//  * ...Columns kernels (any inner): implicitly grouped, one thread per output (outer·inner threads), each looping
-//    over r in order.
+//  * ...Columns kernels (any inner): implicitly grouped, one work item per output (outer·inner items, grid-stride:
+//    launch extent = step), each looping over r in order.
 // No float atomics: for a given shape and group size the order of operations is fixed.
 using ILGPU;
 
@@ -38,15 +38,16 @@ public static class ReduceKernels
 
     /// <summary>y[o, i] = reduce over j of x[o, j, i]: one thread per output, n = outer·inner.</summary>
     [GpuKernel]
-    public static void ReduceColumns(Index1D index, int n, ArrayView<float> x, ArrayView<float> y, int r, int inner, ReduceOp op)
+    public static void ReduceColumns(Index1D index, int n, int step, ArrayView<float> x, ArrayView<float> y, int r, int inner, ReduceOp op)
     {
-        int p = index;
-        if (p >= n) return;
-        int o = p / inner, i = p - o * inner;
-        int baseIndex = o * r * inner + i;
-        float acc = Identity(op);
-        for (int j = 0; j < r; j++) acc = Accumulate(op, acc, x[baseIndex + j * inner]);
-        y[p] = Finish(op, acc, r);
+        for (int p = index; p < n; p += step)
+        {
+            int o = p / inner, i = p - o * inner;
+            int baseIndex = o * r * inner + i;
+            float acc = Identity(op);
+            for (int j = 0; j < r; j++) acc = Accumulate(op, acc, x[baseIndex + j * inner]);
+            y[p] = Finish(op, acc, r);
+        }
     }
 
     /// <summary>values[row], indices[row] = the extreme of x[row, 0..r) and its first index (NaN counts as the
@@ -78,23 +79,24 @@ public static class ReduceKernels
 
     /// <summary>Arg-extreme over j of x[o, j, i]: one thread per output (n = outer·inner), scanning j in order. r ≥ 1.</summary>
     [GpuKernel]
-    public static void ArgReduceColumns(Index1D index, int n, ArrayView<float> x, ArrayView<float> values, ArrayView<int> indices,
+    public static void ArgReduceColumns(Index1D index, int n, int step, ArrayView<float> x, ArrayView<float> values, ArrayView<int> indices,
         int r, int inner, int max)
     {
-        int p = index;
-        if (p >= n) return;
-        bool isMax = max != 0;
-        int o = p / inner, i = p - o * inner;
-        int baseIndex = o * r * inner + i;
-        float best = 0f;
-        int bestIndex = GroupReduce.NoIndex;
-        for (int j = 0; j < r; j++)
+        for (int p = index; p < n; p += step)
         {
-            float v = x[baseIndex + j * inner];
-            if (GroupReduce.ArgBetter(isMax, v, j, best, bestIndex)) { best = v; bestIndex = j; }
+            bool isMax = max != 0;
+            int o = p / inner, i = p - o * inner;
+            int baseIndex = o * r * inner + i;
+            float best = 0f;
+            int bestIndex = GroupReduce.NoIndex;
+            for (int j = 0; j < r; j++)
+            {
+                float v = x[baseIndex + j * inner];
+                if (GroupReduce.ArgBetter(isMax, v, j, best, bestIndex)) { best = v; bestIndex = j; }
+            }
+            values[p] = best;
+            indices[p] = bestIndex;
         }
-        values[p] = best;
-        indices[p] = bestIndex;
     }
 
     /// <summary>mean[row] and variance[row] = Σ(x − mean)² / max(r − correction, 0) over x[row, 0..r) (two passes):
@@ -126,24 +128,25 @@ public static class ReduceKernels
 
     /// <summary>Mean and variance over j of x[o, j, i]: one thread per output (n = outer·inner), two passes.</summary>
     [GpuKernel]
-    public static void VarianceColumns(Index1D index, int n, ArrayView<float> x, ArrayView<float> variance, ArrayView<float> mean,
+    public static void VarianceColumns(Index1D index, int n, int step, ArrayView<float> x, ArrayView<float> variance, ArrayView<float> mean,
         int r, int inner, float correction)
     {
-        int p = index;
-        if (p >= n) return;
-        int o = p / inner, i = p - o * inner;
-        int baseIndex = o * r * inner + i;
-        float s = 0f;
-        for (int j = 0; j < r; j++) s += x[baseIndex + j * inner];
-        float m = s / r;
-        float q = 0f;
-        for (int j = 0; j < r; j++)
+        for (int p = index; p < n; p += step)
         {
-            float d = x[baseIndex + j * inner] - m;
-            q += d * d;
+            int o = p / inner, i = p - o * inner;
+            int baseIndex = o * r * inner + i;
+            float s = 0f;
+            for (int j = 0; j < r; j++) s += x[baseIndex + j * inner];
+            float m = s / r;
+            float q = 0f;
+            for (int j = 0; j < r; j++)
+            {
+                float d = x[baseIndex + j * inner] - m;
+                q += d * d;
+            }
+            mean[p] = m;
+            variance[p] = q / Max0(r - correction);
         }
-        mean[p] = m;
-        variance[p] = q / Max0(r - correction);
     }
 
     static float Max0(float v) => v > 0f ? v : 0f;

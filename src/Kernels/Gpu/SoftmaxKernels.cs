@@ -1,7 +1,8 @@
 // Softmax and log-softmax over the middle axis of a contiguous (outer, l, inner) block, forward and backward:
 //  * ...Rows kernels (inner == 1): explicitly grouped, one group per row (grid = outer groups, any group size up to
 //    GroupReduce.MaxGroupSize): group max, group Σexp, then each thread writes its strided share of the row.
-//  * ...Columns kernels (inner > 1): implicitly grouped, one thread per (outer, inner) column looping over l.
+//  * ...Columns kernels (inner > 1 or short rows): implicitly grouped, one work item per (outer, inner) column
+//    looping over l (grid-stride: launch extent = step).
 using ILGPU;
 
 namespace FsrNative.Kernels.Gpu;
@@ -36,24 +37,25 @@ public static class SoftmaxKernels
 
     /// <summary>Softmax / log-softmax over j of x[o, j, i]: one thread per column, n = outer·inner.</summary>
     [GpuKernel]
-    public static void SoftmaxColumns(Index1D index, int n, ArrayView<float> x, ArrayView<float> y, int l, int inner, int log)
+    public static void SoftmaxColumns(Index1D index, int n, int step, ArrayView<float> x, ArrayView<float> y, int l, int inner, int log)
     {
-        int p = index;
-        if (p >= n) return;
-        int o = p / inner, i = p - o * inner;
-        int b = o * l * inner + i;
-        float m = float.NegativeInfinity;
-        for (int j = 0; j < l; j++) m = ScalarMath.Binary(BinaryOp.Maximum, m, x[b + j * inner]);
-        float s = 0f;
-        for (int j = 0; j < l; j++) s += MathF.Exp(x[b + j * inner] - m);
-        if (log != 0)
+        for (int p = index; p < n; p += step)
         {
-            float logS = MathF.Log(s);
-            for (int j = 0; j < l; j++) y[b + j * inner] = x[b + j * inner] - m - logS;
-        }
-        else
-        {
-            for (int j = 0; j < l; j++) y[b + j * inner] = MathF.Exp(x[b + j * inner] - m) / s;
+            int o = p / inner, i = p - o * inner;
+            int b = o * l * inner + i;
+            float m = float.NegativeInfinity;
+            for (int j = 0; j < l; j++) m = ScalarMath.Binary(BinaryOp.Maximum, m, x[b + j * inner]);
+            float s = 0f;
+            for (int j = 0; j < l; j++) s += MathF.Exp(x[b + j * inner] - m);
+            if (log != 0)
+            {
+                float logS = MathF.Log(s);
+                for (int j = 0; j < l; j++) y[b + j * inner] = x[b + j * inner] - m - logS;
+            }
+            else
+            {
+                for (int j = 0; j < l; j++) y[b + j * inner] = MathF.Exp(x[b + j * inner] - m) / s;
+            }
         }
     }
 
@@ -77,17 +79,18 @@ public static class SoftmaxKernels
 
     /// <summary>Softmax backward over j of (o, j, i): one thread per column, n = outer·inner.</summary>
     [GpuKernel]
-    public static void SoftmaxBackwardColumns(Index1D index, int n, ArrayView<float> y, ArrayView<float> gy, ArrayView<float> gx,
+    public static void SoftmaxBackwardColumns(Index1D index, int n, int step, ArrayView<float> y, ArrayView<float> gy, ArrayView<float> gx,
         int l, int inner, int log)
     {
-        int p = index;
-        if (p >= n) return;
-        int o = p / inner, i = p - o * inner;
-        int b = o * l * inner + i;
-        float s = 0f;
-        if (log != 0) for (int j = 0; j < l; j++) s += gy[b + j * inner];
-        else for (int j = 0; j < l; j++) s += gy[b + j * inner] * y[b + j * inner];
-        if (log != 0) for (int j = 0; j < l; j++) gx[b + j * inner] = gy[b + j * inner] - MathF.Exp(y[b + j * inner]) * s;
-        else for (int j = 0; j < l; j++) gx[b + j * inner] = y[b + j * inner] * (gy[b + j * inner] - s);
+        for (int p = index; p < n; p += step)
+        {
+            int o = p / inner, i = p - o * inner;
+            int b = o * l * inner + i;
+            float s = 0f;
+            if (log != 0) for (int j = 0; j < l; j++) s += gy[b + j * inner];
+            else for (int j = 0; j < l; j++) s += gy[b + j * inner] * y[b + j * inner];
+            if (log != 0) for (int j = 0; j < l; j++) gx[b + j * inner] = gy[b + j * inner] - MathF.Exp(y[b + j * inner]) * s;
+            else for (int j = 0; j < l; j++) gx[b + j * inner] = y[b + j * inner] * (gy[b + j * inner] - s);
+        }
     }
 }

@@ -28,17 +28,21 @@ public sealed class IlgpuBackend : IBackend
     readonly Lock _gate = new();
     readonly MemoryBuffer1D<int, Stride1D.Dense> _errors;
     bool _errorsPending;
+    readonly int _maxExtent;
 
     /// <summary>Below this row length (and for inner &gt; 1) reductions, softmax and arg-reductions run one thread per
     /// output instead of one group per row.</summary>
     internal const int RowKernelMinLength = 32;
 
-    internal IlgpuBackend(Device device, Accelerator accelerator)
+    internal IlgpuBackend(Device device, Accelerator accelerator, bool ownsAccelerator = false)
     {
         Device = device;
+        _ownsAccelerator = ownsAccelerator;
         _acc = accelerator;
         _allocator = new IlgpuAllocator(accelerator, device);
         _k = new IlgpuKernels(accelerator);
+        GemmChoice = IsEmulator ? GemmKernel.Naive : GemmKernel.Tiled;
+        _maxExtent = IsEmulator ? 32 : Math.Max(1, accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor);
         using (_acc.BindScoped())
         {
             _errors = _acc.Allocate1D<int>(KernelErrors.Words);
@@ -49,6 +53,28 @@ public sealed class IlgpuBackend : IBackend
 
     /// <summary>Creates the backend of an ILGPU device (called once per device by <see cref="Backends"/>).</summary>
     internal static IlgpuBackend Create(Device device) => new(device, IlgpuRuntime.CreateAccelerator(device));
+
+    /// <summary>
+    /// Tests: a private emulator backend on its own CPU accelerator, not registered with <see cref="Backends"/> (its
+    /// tensors must be made with its <see cref="Allocate"/> and used through its methods only). Lets a test run wide
+    /// groups (the 256-thread GEMM tile) without slowing down the shared emulator. Dispose it when done.
+    /// </summary>
+    internal static IlgpuBackend CreateIsolatedEmulator() => new(Device.IlgpuCpu, IlgpuRuntime.CreateAccelerator(Device.IlgpuCpu), ownsAccelerator: true);
+
+    readonly bool _ownsAccelerator;
+
+    /// <summary>Releases an isolated backend's accelerator (and its threads). Registered backends live as long as the process.</summary>
+    internal void DisposeIsolated()
+    {
+        if (!_ownsAccelerator) throw new InvalidOperationException($"{Device}: only isolated backends can be disposed");
+        lock (_gate)
+        {
+            _acc.Synchronize();
+            _allocator.EmptyCache();
+            _errors.Dispose();
+            _acc.Dispose();
+        }
+    }
 
     public Device Device { get; }
 
@@ -61,8 +87,11 @@ public sealed class IlgpuBackend : IBackend
     /// <summary>Tests: forces the group size of the one-group-per-row kernels (any size from 1 to 1024).</summary>
     internal int? RowGroupSizeOverride { get; set; }
 
-    /// <summary>Which GEMM kernel <see cref="Matmul"/> runs (tests compare the two).</summary>
-    internal GemmKernel GemmChoice { get; set; } = GemmKernel.Tiled;
+    /// <summary>Which GEMM kernel <see cref="Matmul"/> runs. GPU: the tiled kernel. Emulator: the naive one, because
+    /// the emulator starts one OS thread per group thread and keeps them: after one 256-thread tiled launch every later
+    /// launch of the process wakes 256 threads, which makes everything else several times slower. The parity tests
+    /// check the tiled kernel on an isolated emulator instance (<see cref="CreateIsolatedEmulator"/>).</summary>
+    internal GemmKernel GemmChoice { get; set; }
 
     internal enum GemmKernel { Tiled, Naive }
 
@@ -161,6 +190,16 @@ public sealed class IlgpuBackend : IBackend
         return size;
     }
 
+    /// <summary>The launch extent of a grid-stride kernel over <paramref name="work"/> items: all of them, up to what the
+    /// device runs at once (GPU: multiprocessors × threads per multiprocessor). On the emulator every launched item is
+    /// scheduled like a thread (a barrier per item), so it launches one warp's worth (32) and lets each loop.</summary>
+    int Grid(int work)
+    {
+        if (work > int.MaxValue - _maxExtent)   // i + step must not overflow in the kernels' loops
+            throw new NotSupportedException($"{Device}: {work} work items exceed what one grid-stride launch can index");
+        return Math.Min(work, _maxExtent);
+    }
+
     KernelConfig RowConfig(int rows, int rowLength) => new(rows, RowGroupSize(rowLength));
 
     void CheckErrors()
@@ -222,7 +261,7 @@ public sealed class IlgpuBackend : IBackend
                 {
                     var lay = Layouts(src.ShapeSpan, src)[0];
                     var dense = StridedLayout.Create([n], [1], 0);
-                    _k.CopyStrided(n, n, storage.View, lay, temp.View, dense);
+                    _k.CopyStrided(Grid(n), n, Grid(n), storage.View, lay, temp.View, dense);
                     temp.View.SubView(0, n).CopyToCPU(Stream, host);   // sync point: waits for the gather kernel
                 }
                 finally
@@ -244,8 +283,8 @@ public sealed class IlgpuBackend : IBackend
             int n = dst.NumEl;
             var s = StorageOf(dst, "fill");
             if (n == 0) return;
-            if (dst.is_contiguous()) _k.FillContiguous(n, n, s.Buffer.View.SubView(dst.Offset, n), value);
-            else _k.FillStrided(n, n, s.View, Layout(dst), value);
+            if (dst.is_contiguous()) _k.FillContiguous(Grid(n), n, Grid(n), s.Buffer.View.SubView(dst.Offset, n), value);
+            else _k.FillStrided(Grid(n), n, Grid(n), s.View, Layout(dst), value);
         }
     }
 
@@ -265,7 +304,7 @@ public sealed class IlgpuBackend : IBackend
                 return;
             }
             var l = Layouts(dst.ShapeSpan, src, dst);
-            _k.CopyStrided(n, n, ss.View, l[0], ds.View, l[1]);
+            _k.CopyStrided(Grid(n), n, Grid(n), ss.View, l[0], ds.View, l[1]);
         }
     }
 
@@ -285,10 +324,10 @@ public sealed class IlgpuBackend : IBackend
             var d = Contig(dst, "cast");
             if (n == 0) return;
             var l = Layout(src);
-            if (src.DType == DType.Int32) _k.CastInt32ToFloat(n, n, s.View.Cast<int>(), l, d);
+            if (src.DType == DType.Int32) _k.CastInt32ToFloat(Grid(n), n, Grid(n), s.View.Cast<int>(), l, d);
             else
             {
-                _k.CastFloatToInt32(n, n, s.View, l, ((ArrayView<float>)d).Cast<int>(), _errors.View);
+                _k.CastFloatToInt32(Grid(n), n, Grid(n), s.View, l, ((ArrayView<float>)d).Cast<int>(), _errors.View);
                 _errorsPending = true;
             }
         }
@@ -306,8 +345,8 @@ public sealed class IlgpuBackend : IBackend
             int n = y.NumEl;
             var xs = StorageOf(x, op.ToString());
             if (n == 0) return;
-            if (x.is_contiguous()) _k.UnaryContiguous(n, n, xs.Buffer.View.SubView(x.Offset, n), yv, op, a, b);
-            else _k.UnaryStrided(n, n, xs.View, Layout(x), yv, op, a, b);
+            if (x.is_contiguous()) _k.UnaryContiguous(Grid(n), n, Grid(n), xs.Buffer.View.SubView(x.Offset, n), yv, op, a, b);
+            else _k.UnaryStrided(Grid(n), n, Grid(n), xs.View, Layout(x), yv, op, a, b);
         }
     }
 
@@ -321,7 +360,7 @@ public sealed class IlgpuBackend : IBackend
             var xv = Contig(x, name); var yv = Contig(y, name); var gyv = Contig(gy, name); var gxv = Contig(gx, name);
             int n = gx.NumEl;
             if (n == 0) return;
-            _k.UnaryBackward(n, n, xv, yv, gyv, gxv, op, a, b);
+            _k.UnaryBackward(Grid(n), n, Grid(n), xv, yv, gyv, gxv, op, a, b);
         }
     }
 
@@ -338,11 +377,11 @@ public sealed class IlgpuBackend : IBackend
             int n = y.NumEl;
             if (n == 0) return;
             if (a.is_contiguous() && b.is_contiguous())
-                _k.BinaryContiguous(n, n, sa.Buffer.View.SubView(a.Offset, n), sb.Buffer.View.SubView(b.Offset, n), yv, op);
+                _k.BinaryContiguous(Grid(n), n, Grid(n), sa.Buffer.View.SubView(a.Offset, n), sb.Buffer.View.SubView(b.Offset, n), yv, op);
             else
             {
                 var l = Layouts(y.ShapeSpan, a, b);
-                _k.BinaryStrided(n, n, sa.View, l[0], sb.View, l[1], yv, op);
+                _k.BinaryStrided(Grid(n), n, Grid(n), sa.View, l[0], sb.View, l[1], yv, op);
             }
         }
     }
@@ -358,12 +397,12 @@ public sealed class IlgpuBackend : IBackend
             int n = y.NumEl;
             if (n == 0) return;
             if (cond.is_contiguous() && a.is_contiguous() && b.is_contiguous())
-                _k.WhereContiguous(n, n, sc.Buffer.View.SubView(cond.Offset, n), sa.Buffer.View.SubView(a.Offset, n),
+                _k.WhereContiguous(Grid(n), n, Grid(n), sc.Buffer.View.SubView(cond.Offset, n), sa.Buffer.View.SubView(a.Offset, n),
                     sb.Buffer.View.SubView(b.Offset, n), yv);
             else
             {
                 var l = Layouts(y.ShapeSpan, cond, a, b);
-                _k.WhereStrided(n, n, sc.View, l[0], sa.View, l[1], sb.View, l[2], yv);
+                _k.WhereStrided(Grid(n), n, Grid(n), sc.View, l[0], sa.View, l[1], sb.View, l[2], yv);
             }
         }
     }
@@ -388,7 +427,7 @@ public sealed class IlgpuBackend : IBackend
             int n = outer * inner;
             if (n == 0) return;
             if (inner == 1 && r >= RowKernelMinLength) _k.ReduceRows(RowConfig(outer, r), xv, yv, outer, r, op);
-            else _k.ReduceColumns(n, n, xv, yv, r, inner, op);
+            else _k.ReduceColumns(Grid(n), n, Grid(n), xv, yv, r, inner, op);
         }
     }
 
@@ -405,7 +444,7 @@ public sealed class IlgpuBackend : IBackend
             int n = outer * inner;
             if (n == 0) return;
             if (inner == 1 && r >= RowKernelMinLength) _k.ArgReduceRows(RowConfig(outer, r), xv, vv, iv, outer, r, max ? 1 : 0);
-            else _k.ArgReduceColumns(n, n, xv, vv, iv, r, inner, max ? 1 : 0);
+            else _k.ArgReduceColumns(Grid(n), n, Grid(n), xv, vv, iv, r, inner, max ? 1 : 0);
         }
     }
 
@@ -420,7 +459,7 @@ public sealed class IlgpuBackend : IBackend
             int n = outer * inner;
             if (n == 0) return;
             if (inner == 1 && r >= RowKernelMinLength) _k.VarianceRows(RowConfig(outer, r), xv, vv, mv, outer, r, correction);
-            else _k.VarianceColumns(n, n, xv, vv, mv, r, inner, correction);
+            else _k.VarianceColumns(Grid(n), n, Grid(n), xv, vv, mv, r, inner, correction);
         }
     }
 
@@ -462,7 +501,7 @@ public sealed class IlgpuBackend : IBackend
             if (GemmChoice == GemmKernel.Naive)
             {
                 int total = batch * p.M * p.N;
-                _k.GemmNaive(total, total, sa.View, la, sb.View, lb, cv, shape);
+                _k.GemmNaive(Grid(total), total, Grid(total), sa.View, la, sb.View, lb, cv, shape);
             }
             else
             {
@@ -487,7 +526,7 @@ public sealed class IlgpuBackend : IBackend
             int n = outer * inner;
             if (n == 0 || l == 0) return;
             if (inner == 1 && l >= RowKernelMinLength) _k.SoftmaxRows(RowConfig(outer, l), xv, yv, outer, l, log ? 1 : 0);
-            else _k.SoftmaxColumns(n, n, xv, yv, l, inner, log ? 1 : 0);
+            else _k.SoftmaxColumns(Grid(n), n, Grid(n), xv, yv, l, inner, log ? 1 : 0);
         }
     }
 
@@ -503,7 +542,7 @@ public sealed class IlgpuBackend : IBackend
             int n = outer * inner;
             if (n == 0 || l == 0) return;
             if (inner == 1 && l >= RowKernelMinLength) _k.SoftmaxBackwardRows(RowConfig(outer, l), yv, gyv, gxv, outer, l, log ? 1 : 0);
-            else _k.SoftmaxBackwardColumns(n, n, yv, gyv, gxv, l, inner, log ? 1 : 0);
+            else _k.SoftmaxBackwardColumns(Grid(n), n, Grid(n), yv, gyv, gxv, l, inner, log ? 1 : 0);
         }
     }
 
@@ -548,7 +587,7 @@ public sealed class IlgpuBackend : IBackend
             if (c == 0) return;
             if (rows > 0) _k.LayerNormBackwardRows(RowConfig(rows, c), xv, gv, mv, rv, gyv, gxv, rows, c, gamma is null ? 0 : 1);
             if (gGamma is not null || gBeta is not null)   // also for rows == 0: the gradients are then zeros
-                _k.LayerNormParamGrads(c, xv, mv, rv, gyv, ggv, gbv, rows, c, gGamma is null ? 0 : 1, gBeta is null ? 0 : 1);
+                _k.LayerNormParamGrads(Grid(c), c, Grid(c), xv, mv, rv, gyv, ggv, gbv, rows, gGamma is null ? 0 : 1, gBeta is null ? 0 : 1);
         }
     }
 
@@ -565,8 +604,8 @@ public sealed class IlgpuBackend : IBackend
             _acc.Bind();
             var sv = Contig(src, name); var iv = ContigInt(index, name); var dv = Contig(dst, name);
             int total = outer * k * inner;
-            if (total > 0) _k.IndexSelect(total, total, sv, iv, dv, n, k, inner, _errors.View);
-            else if (k > 0) _k.CheckRange(k, k, iv, n, KernelErrors.IndexSelect, _errors.View);
+            if (total > 0) _k.IndexSelect(Grid(total), total, Grid(total), sv, iv, dv, n, k, inner, _errors.View);
+            else if (k > 0) _k.CheckRange(Grid(k), k, Grid(k), iv, n, KernelErrors.IndexSelect, _errors.View);
             if (k > 0) _errorsPending = true;
         }
     }
@@ -583,8 +622,8 @@ public sealed class IlgpuBackend : IBackend
             var dv = Contig(dst, name); var iv = ContigInt(index, name); var sv = Contig(src, name);
             int columns = outer * inner;
             if (k == 0) return;
-            if (columns > 0) _k.IndexAdd(columns, columns, dv, iv, sv, n, k, inner, _errors.View);
-            else _k.CheckRange(k, k, iv, n, KernelErrors.IndexAdd, _errors.View);
+            if (columns > 0) _k.IndexAdd(Grid(columns), columns, Grid(columns), dv, iv, sv, n, k, inner, _errors.View);
+            else _k.CheckRange(Grid(k), k, Grid(k), iv, n, KernelErrors.IndexAdd, _errors.View);
             _errorsPending = true;
         }
     }
@@ -601,7 +640,7 @@ public sealed class IlgpuBackend : IBackend
             var sv = Contig(src, name); var iv = ContigInt(index, name); var dv = Contig(dst, name);
             int total = outer * k * inner;
             if (total == 0) return;
-            _k.Gather(total, total, sv, iv, dv, n, k, inner, _errors.View);
+            _k.Gather(Grid(total), total, Grid(total), sv, iv, dv, n, k, inner, _errors.View);
             _errorsPending = true;
         }
     }
@@ -618,7 +657,7 @@ public sealed class IlgpuBackend : IBackend
             var dv = Contig(dst, name); var iv = ContigInt(index, name); var sv = Contig(src, name);
             int columns = outer * inner;
             if (columns == 0 || k == 0) return;
-            _k.ScatterAdd(columns, columns, dv, iv, sv, n, k, inner, _errors.View);
+            _k.ScatterAdd(Grid(columns), columns, Grid(columns), dv, iv, sv, n, k, inner, _errors.View);
             _errorsPending = true;
         }
     }
@@ -634,8 +673,8 @@ public sealed class IlgpuBackend : IBackend
             var iv = ContigInt(index, name); var dv = Contig(dst, name);
             if (count == 0) return;
             int total = count * classes;
-            if (total > 0) _k.OneHot(total, total, iv, dv, classes, _errors.View);
-            else _k.CheckRange(count, count, iv, classes, KernelErrors.OneHot, _errors.View);
+            if (total > 0) _k.OneHot(Grid(total), total, Grid(total), iv, dv, classes, _errors.View);
+            else _k.CheckRange(Grid(count), count, Grid(count), iv, classes, KernelErrors.OneHot, _errors.View);
             _errorsPending = true;
         }
     }
@@ -651,7 +690,7 @@ public sealed class IlgpuBackend : IBackend
             int n = dst.NumEl;
             if (n == 0) return;
             float scale = high - low;   // as the CPU backend computes it
-            _k.Uniform(n, n, d, seed, stream, low, scale);
+            _k.Uniform(Grid(n), n, Grid(n), d, seed, stream, low, scale);
         }
     }
 
@@ -663,7 +702,7 @@ public sealed class IlgpuBackend : IBackend
             var d = Contig(dst, "normal");
             int n = dst.NumEl;
             if (n == 0) return;
-            _k.Normal(n, n, d, seed, stream, mean, std);
+            _k.Normal(Grid(n), n, Grid(n), d, seed, stream, mean, std);
         }
     }
 
