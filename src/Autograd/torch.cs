@@ -12,16 +12,17 @@ public static partial class torch
     public static Tensor empty(int[] shape, Device? device = null, DType dtype = DType.Float32)
         => Tensor.Empty(shape, device ?? Device.CPU, dtype);
 
-    public static Tensor full(int[] shape, float value, Device? device = null, bool requires_grad = false)
+    public static Tensor full(int[] shape, float value, Device? device = null, bool requires_grad = false, DType dtype = DType.Float32)
     {
-        var t = empty(shape, device);
+        if (!dtype.IsFloatingPoint()) throw new ArgumentException($"full: dtype {dtype} is not floating point; use full_int");
+        var t = empty(shape, device, dtype);
         t.Backend.Fill(t, value);
         t.requires_grad = requires_grad;
         return t;
     }
 
-    public static Tensor zeros(int[] shape, Device? device = null, bool requires_grad = false) => full(shape, 0f, device, requires_grad);
-    public static Tensor ones(int[] shape, Device? device = null, bool requires_grad = false) => full(shape, 1f, device, requires_grad);
+    public static Tensor zeros(int[] shape, Device? device = null, bool requires_grad = false, DType dtype = DType.Float32) => full(shape, 0f, device, requires_grad, dtype);
+    public static Tensor ones(int[] shape, Device? device = null, bool requires_grad = false, DType dtype = DType.Float32) => full(shape, 1f, device, requires_grad, dtype);
     public static Tensor zeros(params int[] shape) => zeros(shape, null);
     public static Tensor ones(params int[] shape) => ones(shape, null);
 
@@ -33,9 +34,9 @@ public static partial class torch
         return t;
     }
 
-    public static Tensor zeros_like(Tensor t) => zeros(t.shape, t.device);
-    public static Tensor ones_like(Tensor t) => ones(t.shape, t.device);
-    public static Tensor full_like(Tensor t, float value) => full(t.shape, value, t.device);
+    public static Tensor zeros_like(Tensor t) => zeros(t.shape, t.device, dtype: t.DType);
+    public static Tensor ones_like(Tensor t) => ones(t.shape, t.device, dtype: t.DType);
+    public static Tensor full_like(Tensor t, float value) => full(t.shape, value, t.device, dtype: t.DType);
     public static Tensor empty_like(Tensor t) => empty(t.shape, t.device, t.DType);
 
     /// <summary>A Float32 tensor holding <paramref name="data"/> with <paramref name="shape"/> (default: 1-D).</summary>
@@ -53,7 +54,20 @@ public static partial class torch
     public static Tensor tensor(float[] data, params int[] shape) => tensor((ReadOnlySpan<float>)data, shape.Length == 0 ? null : shape, null, false);
 
     /// <summary>A 0-dimensional tensor.</summary>
-    public static Tensor scalar_tensor(float value, Device? device = null) => tensor([value], [], device);
+    public static Tensor scalar_tensor(float value, Device? device = null, DType dtype = DType.Float32)
+        => dtype == DType.Float64 ? tensor([(double)value], []) : tensor([value], [], device);
+
+    /// <summary>A Float64 tensor on the CPU backend (gradient checks).</summary>
+    public static Tensor tensor(ReadOnlySpan<double> data, int[]? shape = null, bool requires_grad = false)
+    {
+        shape ??= [data.Length];
+        if (Shape.NumEl(shape) != data.Length)
+            throw new ArgumentException($"tensor: {data.Length} values do not fill shape {Shape.Format(shape)}");
+        var t = empty(shape, Device.CPU, DType.Float64);
+        CpuBackend.UploadDouble(data, t);
+        t.requires_grad = requires_grad;
+        return t;
+    }
 
     /// <summary>An Int32 tensor (indices, labels).</summary>
     public static Tensor tensor(ReadOnlySpan<int> data, int[]? shape = null, Device? device = null)
@@ -169,8 +183,10 @@ public static partial class torch
     {
         if (y <= -1) return double.NegativeInfinity;
         if (y >= 1) return double.PositiveInfinity;
+        // Winitzki's closed form (a = 0.147) as the starting point: |x| = √(√(t² + w/a) − t), t = 2/(πa) − w/2, w = −ln(1 − y²).
         double w = -Math.Log((1 - y) * (1 + y));
-        double x = Math.Sign(y) * Math.Sqrt(Math.Sqrt(Math.Pow(2 / (Math.PI * 0.147) + w / 2, 2) - w / 0.147) - (2 / (Math.PI * 0.147) + w / 2));
+        double t = 2 / (Math.PI * 0.147) - w / 2;
+        double x = Math.Sign(y) * Math.Sqrt(Math.Sqrt(t * t + w / 0.147) - t);
         for (int i = 0; i < 4; i++) x -= (Erf(x) - y) / (2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x));
         return x;
     }

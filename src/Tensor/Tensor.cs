@@ -64,8 +64,8 @@ public sealed class Tensor : IDisposable
         {
             if (grad_fn is not null && !value)
                 throw new InvalidOperationException("requires_grad: cannot turn gradients off on a non-leaf tensor; use detach()");
-            if (value && DType != DType.Float32)
-                throw new InvalidOperationException($"requires_grad: only Float32 tensors can require gradients, this one is {DType}");
+            if (value && !DType.IsFloatingPoint())
+                throw new InvalidOperationException($"requires_grad: only floating-point tensors can require gradients, this one is {DType}");
             _requiresGrad = value;
         }
     }
@@ -114,8 +114,11 @@ public sealed class Tensor : IDisposable
     internal static Tensor Empty(int[] shape, Device device, DType dtype = DType.Float32)
     {
         Shape.Validate(shape, "empty");
-        int n = Shape.NumEl(shape);
-        return FromStorage(device.Backend.Allocate(n), (int[])shape.Clone(), dtype);
+        if (dtype == DType.Float64 && !device.IsCpu)
+            throw new NotSupportedException($"Float64 tensors exist on the cpu backend only (for gradient checks), not on {device}");
+        long words = (long)Shape.NumEl(shape) * dtype.Words();
+        if (words > int.MaxValue) throw new ArgumentException($"shape {Shape.Format(shape)} of {dtype} needs more than 2^31−1 words");
+        return FromStorage(device.Backend.Allocate((int)words), (int[])shape.Clone(), dtype);
     }
 
     /// <summary>Releases this handle's reference on the storage. Idempotent. The gradient is disposed too.</summary>
@@ -141,13 +144,23 @@ public sealed class Tensor : IDisposable
 
     // ---- host access ------------------------------------------------------------------------------------------
 
-    /// <summary>Copies the elements (in logical row-major order) to a new host array. Synchronises with the device.</summary>
+    /// <summary>Copies the elements (in logical row-major order) to a new host array; Float64 values are rounded
+    /// to float. Synchronises with the device.</summary>
     public float[] ToArray()
     {
+        if (DType == DType.Float64) return Array.ConvertAll(ToDoubleArray(), v => (float)v);
         RequireDType(DType.Float32, "ToArray");
         var result = new float[NumEl];
         Backend.Download(this, result);
         return result;
+    }
+
+    /// <summary>Copies a Float64 (or Float32, widened) tensor's elements to a new host array.</summary>
+    public double[] ToDoubleArray()
+    {
+        if (DType == DType.Float32) return Array.ConvertAll(ToArray(), v => (double)v);
+        RequireDType(DType.Float64, "ToDoubleArray");
+        return CpuBackend.DownloadDouble(this);
     }
 
     /// <summary>Copies an Int32 tensor's elements to a new host array. Synchronises with the device.</summary>
@@ -163,6 +176,7 @@ public sealed class Tensor : IDisposable
     public float item()
     {
         if (NumEl != 1) throw new InvalidOperationException($"item(): tensor has {NumEl} elements, expected exactly 1 (shape {Shape.Format(_shape)})");
+        if (DType == DType.Float64) return (float)ToDoubleArray()[0];
         Span<float> one = stackalloc float[1];
         Backend.Download(this, one);
         return DType == DType.Int32 ? BitConverter.SingleToInt32Bits(one[0]) : one[0];
@@ -174,7 +188,16 @@ public sealed class Tensor : IDisposable
     {
         if (Storage is not CpuStorage cpu) throw new InvalidOperationException($"AsSpan: tensor is on {device}, not cpu");
         if (!is_contiguous()) throw new InvalidOperationException($"AsSpan: tensor with shape {Shape.Format(_shape)} and strides {Shape.Format(_strides)} is not contiguous");
+        if (DType == DType.Float64) throw new InvalidOperationException("AsSpan: tensor is Float64; use AsDoubleSpan()");
         return cpu.Data.AsSpan(Offset, NumEl);
+    }
+
+    /// <summary>A span over a contiguous Float64 CPU tensor's elements.</summary>
+    public Span<double> AsDoubleSpan()
+    {
+        RequireDType(DType.Float64, "AsDoubleSpan");
+        if (!is_contiguous()) throw new InvalidOperationException($"AsDoubleSpan: tensor with shape {Shape.Format(_shape)} is not contiguous");
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<float, double>(((CpuStorage)Storage).Data.AsSpan()).Slice(Offset, NumEl);
     }
 
     public Span<int> AsIntSpan() => System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(AsSpan());

@@ -15,7 +15,7 @@ public static partial class TensorOps
     internal static Tensor Unary(Tensor x, UnaryOp op, string name, float a = 0f, float b = 0f)
     {
         Float(x, name);
-        var y = Empty(x.ShapeSpan, x.device);
+        var y = Empty(x.ShapeSpan, x.device, x.DType);
         x.Backend.Unary(op, x, y, a, b);
         return Tape.Record(y, name, x, g => UnaryBackward(op, x, y, g, a, b));
     }
@@ -24,7 +24,7 @@ public static partial class TensorOps
     {
         var xc = x.ContiguousOrSelf();
         var gc = g.ContiguousOrSelf();
-        var gx = Empty(x.ShapeSpan, x.device);
+        var gx = Empty(x.ShapeSpan, x.device, x.DType);
         x.Backend.UnaryBackward(op, xc, y, gc, gx, a, b);
         return gx;
     }
@@ -84,17 +84,17 @@ public static partial class TensorOps
         public Tensor le(Tensor other) => Binary(x, other, BinaryOp.Le, "le");
         public Tensor gt(Tensor other) => Binary(x, other, BinaryOp.Gt, "gt");
         public Tensor ge(Tensor other) => Binary(x, other, BinaryOp.Ge, "ge");
-        public Tensor eq(float s) { using var t = torch.scalar_tensor(s, x.device); return x.eq(t); }
-        public Tensor ne(float s) { using var t = torch.scalar_tensor(s, x.device); return x.ne(t); }
-        public Tensor lt(float s) { using var t = torch.scalar_tensor(s, x.device); return x.lt(t); }
-        public Tensor le(float s) { using var t = torch.scalar_tensor(s, x.device); return x.le(t); }
-        public Tensor gt(float s) { using var t = torch.scalar_tensor(s, x.device); return x.gt(t); }
-        public Tensor ge(float s) { using var t = torch.scalar_tensor(s, x.device); return x.ge(t); }
+        public Tensor eq(float s) { using var t = torch.scalar_tensor(s, x.device, x.DType); return x.eq(t); }
+        public Tensor ne(float s) { using var t = torch.scalar_tensor(s, x.device, x.DType); return x.ne(t); }
+        public Tensor lt(float s) { using var t = torch.scalar_tensor(s, x.device, x.DType); return x.lt(t); }
+        public Tensor le(float s) { using var t = torch.scalar_tensor(s, x.device, x.DType); return x.le(t); }
+        public Tensor gt(float s) { using var t = torch.scalar_tensor(s, x.device, x.DType); return x.gt(t); }
+        public Tensor ge(float s) { using var t = torch.scalar_tensor(s, x.device, x.DType); return x.ge(t); }
 
         /// <summary>Where <paramref name="mask"/> is non-zero, <paramref name="value"/>; elsewhere x. Gradient flows where the mask is 0.</summary>
         public Tensor masked_fill(Tensor mask, float value)
         {
-            using var v = torch.scalar_tensor(value, x.device);
+            using var v = torch.scalar_tensor(value, x.device, x.DType);
             return torch.where(mask, v, x);
         }
 
@@ -120,8 +120,9 @@ public static partial class TensorOps
         SameDevice(a, b, name);
         Float(a, name);
         Float(b, name);
+        SameDType(a, b, name);
         var shape = Shape.Broadcast(a.ShapeSpan, b.ShapeSpan, name);
-        var y = Empty(shape, a.device);
+        var y = Empty(shape, a.device, a.DType);
         using (var av = Shape.SameShape(a.ShapeSpan, shape) ? null : Broadcasted(a, shape))
         using (var bv = Shape.SameShape(b.ShapeSpan, shape) ? null : Broadcasted(b, shape))
             a.Backend.Binary(op, av ?? a, bv ?? b, y);
@@ -187,8 +188,9 @@ public static partial class torch
         OpSupport.Float(cond, "where");
         OpSupport.Float(a, "where");
         OpSupport.Float(b, "where");
+        OpSupport.SameDType(a, b, "where");
         var shape = Shape.Broadcast(Shape.Broadcast(cond.ShapeSpan, a.ShapeSpan, "where"), b.ShapeSpan, "where");
-        var y = OpSupport.Empty(shape, a.device);
+        var y = OpSupport.Empty(shape, a.device, a.DType);
         using (var cv = OpSupport.Broadcasted(cond, shape))
         using (var av = OpSupport.Broadcasted(a, shape))
         using (var bv = OpSupport.Broadcasted(b, shape))

@@ -83,6 +83,16 @@ public static partial class TensorOps
             return x;
         }
 
+        /// <summary>Clears the accumulated gradient: disposes it (returning its memory to the pool) and sets
+        /// <c>grad</c> to null, or, with <paramref name="setToNone"/> false, fills it with zeros in place.</summary>
+        public void zero_grad(bool setToNone = true)
+        {
+            var g = x.grad;
+            if (g is null) return;
+            if (setToNone) { x.grad = null; g.Dispose(); }
+            else using (torch.no_grad()) g.zero_();
+        }
+
         /// <summary>Computes the gradients of this tensor with respect to the graph leaves (see <see cref="Engine"/>).</summary>
         public void backward(Tensor? gradient = null, bool retainGraph = false) => Engine.Backward(x, gradient, retainGraph);
     }

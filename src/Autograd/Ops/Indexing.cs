@@ -24,13 +24,13 @@ public static partial class TensorOps
             var (outer, n, inner) = Around(xc.ShapeSpan, d);
             var outShape = x.ShapeArray.ToArray();
             if (outShape.Length > 0) outShape[d] = index.NumEl;
-            var y = Tensor.Empty(outShape, x.device);
+            var y = Tensor.Empty(outShape, x.device, x.DType);
             x.Backend.IndexSelect(xc, ic, y, outer, n, inner);
             if (!ReferenceEquals(xc, x)) xc.Dispose();
             var inputShape = x.ShapeArray;
             return Tape.Record(y, name, x, g =>
             {
-                var gx = torch.zeros(inputShape, g.device);
+                var gx = torch.zeros(inputShape, g.device, dtype: g.DType);
                 x.Backend.IndexAdd(gx, ic, g.ContiguousOrSelf(), outer, n, inner);
                 return gx;
             });
@@ -52,11 +52,11 @@ public static partial class TensorOps
             var ic = index.ContiguousOrSelf();
             var (outer, n, inner) = Around(sc.ShapeSpan, d);
             int k = index.dim() == 0 ? 1 : index.size(d);
-            var y = Tensor.Empty(index.ShapeArray, x.device);
+            var y = Tensor.Empty(index.ShapeArray, x.device, x.DType);
             x.Backend.Gather(sc, ic, y, outer, n, k, inner);
             if (!ReferenceEquals(sc, src)) sc.Dispose();
             var inputShape = x.ShapeArray;
-            return Tape.Record(y, name, x, g => torch.zeros(inputShape, g.device).scatter_add(d, ic, g));
+            return Tape.Record(y, name, x, g => torch.zeros(inputShape, g.device, dtype: g.DType).scatter_add(d, ic, g));
         }
 
         /// <summary>
@@ -68,6 +68,7 @@ public static partial class TensorOps
             const string name = "scatter_add";
             Float(x, name);
             Float(src, name);
+            SameDType(x, src, name);
             index.RequireDType(DType.Int32, name);
             SameDevice(x, index, name);
             SameDevice(x, src, name);
@@ -136,7 +137,7 @@ public static partial class TensorOps
     /// <summary>Zeros of <paramref name="shape"/> with <paramref name="t"/> in the leading corner.</summary>
     static Tensor PadTo(Tensor t, int[] shape)
     {
-        var full = torch.zeros(shape, t.device);
+        var full = torch.zeros(shape, t.device, dtype: t.DType);
         using var corner = full.AsStridedRaw(t.ShapeArray, full.StrideArray, 0);
         t.Backend.Copy(t, corner);
         return full;

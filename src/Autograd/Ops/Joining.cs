@@ -40,7 +40,7 @@ public static partial class torch
             first.Backend.Copy(t, window);
             offset += t.size(d);
         }
-        if (first.DType != DType.Float32) return y;
+        if (!first.DType.IsFloatingPoint()) return y;
         var inputs = tensors.ToArray();
         return Tape.Record(y, name, inputs, g =>
         {

@@ -18,6 +18,7 @@ public static partial class TensorOps
             SameDevice(a, b, name);
             Float(a, name);
             Float(b, name);
+            SameDType(a, b, name);
             if (a.dim() == 0 || b.dim() == 0) throw new ArgumentException($"matmul: both arguments need at least one dimension, got {Shape.Format(a.ShapeSpan)} and {Shape.Format(b.ShapeSpan)}");
             if (a.dim() == 1 && b.dim() == 1) return a.unsqueeze(0).matmul(b.unsqueeze(1)).reshape([]);
             if (a.dim() == 1) return a.unsqueeze(0).matmul(b).squeeze(-2);
@@ -47,7 +48,7 @@ public static partial class TensorOps
         var batchB = b.ShapeArray[..^2];
         var batch = Shape.Broadcast(batchA, batchB, "matmul");
         var outShape = batch.Concat(new[] { m, n }).ToArray();
-        var c = Tensor.Empty(outShape, a.device);
+        var c = Tensor.Empty(outShape, a.device, a.DType);
         if (c.NumEl > 0) Gemm(a, b, c, batch, m, n, k);
         return Tape.Record(c, "matmul", [a, b], g =>
         {

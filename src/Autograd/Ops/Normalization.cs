@@ -18,13 +18,13 @@ public static partial class TensorOps
         int d = Shape.Axis(dim, x.dim(), name);
         var xc = x.ContiguousOrSelf();
         var (outer, l, inner) = Around(xc.ShapeSpan, d);
-        var y = Tensor.Empty(x.ShapeArray, x.device);
+        var y = Tensor.Empty(x.ShapeArray, x.device, x.DType);
         x.Backend.Softmax(xc, y, outer, l, inner, log);
         if (!ReferenceEquals(xc, x)) xc.Dispose();
         return Tape.Record(y, name, x, g =>
         {
             var gc = g.ContiguousOrSelf();
-            var gx = Tensor.Empty(x.ShapeArray, x.device);
+            var gx = Tensor.Empty(x.ShapeArray, x.device, x.DType);
             x.Backend.SoftmaxBackward(y, gc, gx, outer, l, inner, log);
             return gx;
         });
@@ -58,16 +58,16 @@ public static partial class torch
                 foreach (var p in new[] { weight, bias })
                     if (p is not null && !Shape.SameShape(p.ShapeSpan, normalizedShape))
                         throw new ArgumentException($"layer_norm: weight/bias shape {Shape.Format(p.ShapeSpan)} must equal normalized_shape {Shape.Format(normalizedShape)}");
-                if (weight is not null) SameDevice(x, weight, name);
-                if (bias is not null) SameDevice(x, bias, name);
+                if (weight is not null) { SameDevice(x, weight, name); SameDType(x, weight, name); }
+                if (bias is not null) { SameDevice(x, bias, name); SameDType(x, bias, name); }
                 int c = Shape.NumEl(normalizedShape);
                 int rows = c == 0 ? 0 : x.NumEl / c;
                 var xc = x.ContiguousOrSelf();
                 var wc = weight?.ContiguousOrSelf();
                 var bc = bias?.ContiguousOrSelf();
-                var y = Tensor.Empty(x.ShapeArray, x.device);
-                var mean = Tensor.Empty([rows], x.device);
-                var rstd = Tensor.Empty([rows], x.device);
+                var y = Tensor.Empty(x.ShapeArray, x.device, x.DType);
+                var mean = Tensor.Empty([rows], x.device, x.DType);
+                var rstd = Tensor.Empty([rows], x.device, x.DType);
                 x.Backend.LayerNorm(xc, wc, bc, y, mean, rstd, rows, c, eps);
                 var inputs = new List<Tensor> { x };
                 if (weight is not null) inputs.Add(weight);
@@ -81,9 +81,9 @@ public static partial class torch
                 return Tape.Record(y, name, inputs.ToArray(), g =>
                 {
                     var gc = g.ContiguousOrSelf();
-                    var gx = Tensor.Empty(x.ShapeArray, x.device);
-                    var gw = weight is not null && weight.requires_grad ? Tensor.Empty(normalizedShape, x.device) : null;
-                    var gb = bias is not null && bias.requires_grad ? Tensor.Empty(normalizedShape, x.device) : null;
+                    var gx = Tensor.Empty(x.ShapeArray, x.device, x.DType);
+                    var gw = weight is not null && weight.requires_grad ? Tensor.Empty(normalizedShape, x.device, x.DType) : null;
+                    var gb = bias is not null && bias.requires_grad ? Tensor.Empty(normalizedShape, x.device, x.DType) : null;
                     x.Backend.LayerNormBackward(xc, wc, mean, rstd, gc, gx, gw, gb, rows, c);
                     var result = new List<Tensor?> { gx };
                     if (weight is not null) result.Add(gw);

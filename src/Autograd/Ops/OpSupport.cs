@@ -9,7 +9,18 @@ internal static class OpSupport
             throw new ArgumentException($"{op}: expected tensors on the same device, got {a.device} and {b.device}");
     }
 
-    public static void Float(Tensor t, string op) => t.RequireDType(DType.Float32, op);
+    /// <summary>Requires a floating-point tensor (Float32, or Float64 on the CPU backend for gradient checks).</summary>
+    public static void Float(Tensor t, string op)
+    {
+        if (!t.DType.IsFloatingPoint())
+            throw new ArgumentException($"{op}: expected a floating-point tensor, got {t.DType} with shape {Shape.Format(t.ShapeSpan)}");
+    }
+
+    public static void SameDType(Tensor a, Tensor b, string op)
+    {
+        if (a.DType != b.DType)
+            throw new ArgumentException($"{op}: element types differ ({a.DType} and {b.DType}); convert one with to(DType)");
+    }
 
     public static Tensor Empty(ReadOnlySpan<int> shape, Device device, DType dtype = DType.Float32)
         => Tensor.Empty(shape.ToArray(), device, dtype);

@@ -34,7 +34,7 @@ public static partial class TensorOps
             var axes = NormalizeAxes(dims, x.dim(), name);
             int count = Count(x, axes);
             var summed = ReduceRuns(x, axes, ReduceOp.Sum, keepdim);
-            var y = Empty(summed.ShapeSpan, x.device);
+            var y = Empty(summed.ShapeSpan, x.device, x.DType);
             x.Backend.Unary(UnaryOp.DivScalar, summed, y, count, 0);
             summed.Dispose();
             var inputShape = x.ShapeArray;
@@ -116,7 +116,7 @@ public static partial class TensorOps
         if (axes.Length == 0)
         {
             // Nothing to reduce: a copy (PyTorch returns the values unchanged).
-            var copy = Tensor.Empty(x.ShapeArray, x.device);
+            var copy = Tensor.Empty(x.ShapeArray, x.device, x.DType);
             x.Backend.Copy(x, copy);
             return copy;
         }
@@ -137,7 +137,7 @@ public static partial class TensorOps
             for (int i = start; i <= end; i++) r *= shape[i];
             for (int i = end + 1; i < shape.Count; i++) inner *= shape[i];
             shape.RemoveRange(start, end - start + 1);
-            var next = Tensor.Empty(shape.ToArray(), x.device);
+            var next = Tensor.Empty(shape.ToArray(), x.device, x.DType);
             x.Backend.Reduce(op, current, outer, r, inner, next);
             if (owned) current.Dispose();
             current = next;
@@ -189,7 +189,7 @@ public static partial class TensorOps
         var xc = x.ContiguousOrSelf();
         var (outer, r, inner) = Around(xc.ShapeSpan, d);
         var outShape = ReducedShape(x.ShapeSpan, [d], keepdim);
-        var values = Tensor.Empty(outShape, x.device);
+        var values = Tensor.Empty(outShape, x.device, x.DType);
         var indices = Tensor.Empty(outShape, x.device, DType.Int32);
         x.Backend.ArgReduce(max, xc, outer, r, inner, values, indices);
         if (!ReferenceEquals(xc, x)) xc.Dispose();
@@ -205,7 +205,7 @@ public static partial class TensorOps
         {
             var gk = keepdim ? g : g.unsqueeze(d);
             var ik = keepdim ? indices : indices.unsqueeze(d);
-            return torch.zeros(inputShape, g.device).scatter_add(d, ik, gk);
+            return torch.zeros(inputShape, g.device, dtype: g.DType).scatter_add(d, ik, gk);
         });
         return (values, indices);
     }
@@ -228,8 +228,8 @@ public static partial class TensorOps
         int r = Count(x, axes);
         int outer = x.NumEl / Math.Max(r, 1);
         var outShape = ReducedShape(x.ShapeSpan, axes, keepdim);
-        var variance = Tensor.Empty(outShape, x.device);
-        var mean = Tensor.Empty(outShape, x.device);
+        var variance = Tensor.Empty(outShape, x.device, x.DType);
+        var mean = Tensor.Empty(outShape, x.device, x.DType);
         x.Backend.Variance(rows, outer, r, 1, correction, variance, mean);
         rows.Dispose();
         var inputShape = x.ShapeArray;

@@ -32,7 +32,7 @@ public static partial class TensorOps
         {
             var c = Tensor.Empty(x.ShapeArray, x.device, x.DType);
             x.Backend.Copy(x, c);
-            if (x.DType != DType.Float32) return c;
+            if (!x.DType.IsFloatingPoint()) return c;
             return Tape.Record(c, "clone", x, g => g);
         }
 
@@ -43,6 +43,7 @@ public static partial class TensorOps
         public Tensor to(Device device)
         {
             if (x.device == device) return x;
+            if (x.DType == DType.Float64) throw new NotSupportedException($"to({device}): Float64 tensors stay on the cpu backend");
             var host = new float[x.NumEl];
             x.Backend.Download(x, host);   // sync point: device → host
             var y = Tensor.Empty(x.ShapeArray, device, x.DType);
@@ -147,7 +148,7 @@ public static partial class TensorOps
             var inputShape = x.ShapeArray;
             return Tape.Record(y, "narrow", x, g =>
             {
-                var full = torch.zeros(inputShape, g.device);
+                var full = torch.zeros(inputShape, g.device, dtype: g.DType);
                 using var window = full.AsStridedRaw(shape, full.StrideArray.ToArray(), start * full.stride(d));
                 g.Backend.Copy(g, window);
                 return full;
