@@ -135,13 +135,13 @@ internal sealed class IlgpuAllocator
 /// <summary>Storage in the memory of an ILGPU accelerator: a dense float buffer from the backend's caching allocator.</summary>
 public sealed class IlgpuStorage : Storage
 {
-    readonly IlgpuAllocator _allocator;
+    internal IlgpuAllocator Allocator { get; }
 
     internal IlgpuStorage(Device device, int length, MemoryBuffer1D<float, Stride1D.Dense> buffer, IlgpuAllocator allocator)
         : base(device, length)
     {
         Buffer = buffer;
-        _allocator = allocator;
+        Allocator = allocator;
     }
 
     /// <summary>The buffer (possibly longer than <see cref="Storage.Length"/>: it comes from a size-bucketed pool).</summary>
@@ -150,5 +150,5 @@ public sealed class IlgpuStorage : Storage
     /// <summary>The whole buffer as a kernel argument.</summary>
     public ArrayView<float> View => Buffer.View;
 
-    protected override void Free() => _allocator.Return(Buffer);
+    protected override void Free() => Allocator.Return(Buffer);
 }

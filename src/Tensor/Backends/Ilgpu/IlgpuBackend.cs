@@ -132,7 +132,9 @@ public sealed class IlgpuBackend : IBackend
 
     IlgpuStorage StorageOf(Tensor t, string op)
     {
-        if (t.Storage is IlgpuStorage s && t.device == Device) return s;
+        if (t.Storage is IlgpuStorage s && s.Allocator == _allocator) return s;
+        if (t.device == Device)
+            throw new InvalidOperationException($"{op}: {t.Describe()} belongs to another {Device} backend instance (an isolated test emulator?)");
         throw new InvalidOperationException($"{op}: {t.Describe()} is on {t.device}, expected {Device}");
     }
 
