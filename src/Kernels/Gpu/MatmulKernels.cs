@@ -5,7 +5,7 @@
 //  * GemmNaive: the reference. Implicitly grouped, one work item per element of C (batch·M·N, grid-stride), k in order.
 //  * GemmTiled: the main kernel. Explicitly grouped, 256 threads (16×16) per group, one group per 64×64 tile of C
 //    (grid = tilesN·tilesM·batch groups, flattened so any batch size fits); k advances in steps of 16 through shared
-//    memory tiles As[16][64] and Bs[16][64]; each thread accumulates 4×4 outputs at rows ty+16i, columns tx+16j
+//    memory tiles As[16][64] and Bs[16][64] (rows padded to 65 floats against bank conflicts); each thread accumulates 4×4 outputs at rows ty+16i, columns tx+16j
 //    (conflict-free shared reads, coalesced stores). Loads are arranged so that consecutive threads read
 //    consecutive addresses for both the plain and the transposed operand layouts. Edge tiles are zero-padded.
 using ILGPU;
@@ -29,6 +29,10 @@ public struct GemmShape
 public static class MatmulKernels
 {
     public const int TileM = 64, TileN = 64, TileK = 16, Threads = 256;
+
+    /// <summary>Row stride of the shared tiles: 65, not 64, so that the transposed-layout stores (16 consecutive threads
+    /// writing one column of a tile) fall into different banks.</summary>
+    public const int TileStride = TileM + 1;
 
     /// <summary>Reference GEMM: one thread per C element (total = batch·M·N), plain k loop.</summary>
     [GpuKernel]
@@ -56,8 +60,8 @@ public static class MatmulKernels
     [GpuKernel(ExplicitlyGrouped = true)]
     public static void GemmTiled(ArrayView<float> a, StridedLayout batchA, ArrayView<float> b, StridedLayout batchB, ArrayView<float> c, GemmShape s)
     {
-        var tileA = SharedMemory.Allocate<float>(TileK * TileM);   // [k][m]
-        var tileB = SharedMemory.Allocate<float>(TileK * TileN);   // [k][n]
+        var tileA = SharedMemory.Allocate<float>(TileK * TileStride);   // [k][m], rows padded to 65
+        var tileB = SharedMemory.Allocate<float>(TileK * TileStride);   // [k][n]
         int tilesN = (s.N + TileN - 1) / TileN, tilesM = (s.M + TileM - 1) / TileM;
         int g = Grid.IdxX;
         int tn = g % tilesN, rest = g / tilesN;
@@ -85,7 +89,7 @@ public static class MatmulKernels
                 int gm = m0 + mm, gk = k0 + kk;
                 float v = 0f;
                 if (gm < s.M && gk < s.K) v = a[offA + (s.TransA != 0 ? gk * s.Lda + gm : gm * s.Lda + gk)];
-                tileA[kk * TileM + mm] = v;
+                tileA[kk * TileStride + mm] = v;
 
                 int nn;
                 if (s.TransB != 0) { nn = e >> 4; kk = e & 15; }   // B stored (n, k)
@@ -94,12 +98,12 @@ public static class MatmulKernels
                 gk = k0 + kk;
                 float w = 0f;
                 if (gk < s.K && gn < s.N) w = b[offB + (s.TransB != 0 ? gn * s.Ldb + gk : gk * s.Ldb + gn)];
-                tileB[kk * TileN + nn] = w;
+                tileB[kk * TileStride + nn] = w;
             }
             Group.Barrier();
             for (int kk = 0; kk < TileK; kk++)
             {
-                int ra = kk * TileM + ty, rb = kk * TileN + tx;
+                int ra = kk * TileStride + ty, rb = kk * TileStride + tx;
                 float a0 = tileA[ra], a1 = tileA[ra + 16], a2 = tileA[ra + 32], a3 = tileA[ra + 48];
                 float b0 = tileB[rb], b1 = tileB[rb + 16], b2 = tileB[rb + 32], b3 = tileB[rb + 48];
                 c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;

@@ -84,9 +84,9 @@ public sealed class ElementwiseParityTests
             }
             var yc = Run(Device.CPU, out var sc, out var gc);
             var ye = Run(Emu, out var se, out var ge);
-            Close.AssertClose(yc, ye, Elementwise, $"{op} forward", [4, 6], equalNan: true);
-            Close.AssertClose(sc, se, Elementwise, $"{op} forward (strided input)", [6, 4], equalNan: true);
-            Close.AssertClose(gc, ge, Elementwise, $"{op} backward", [4, 6], equalNan: true);
+            Close.AssertClose(yc, ye, Elementwise, $"{op} forward", [4, 6]);
+            Close.AssertClose(sc, se, Elementwise, $"{op} forward (strided input)", [6, 4]);
+            Close.AssertClose(gc, ge, Elementwise, $"{op} backward", [4, 6]);
         }
     }
 
@@ -158,7 +158,9 @@ public sealed class ElementwiseParityTests
                 d.Backend.Binary(op, a, b, y);
                 return y.ToArray();
             }
-            Close.AssertClose(Run(Device.CPU), Run(Emu), Elementwise, $"{op} with NaN", [3, 4, 5], equalNan: true);
+            var expected = Run(Device.CPU);
+            Assert.True(expected.Count(float.IsNaN) <= 7, $"{op}: NaN only where an operand is NaN");
+            Close.AssertClose(expected, Run(Emu), Elementwise, $"{op} with NaN", [3, 4, 5], equalNan: true);
         }
     }
 
