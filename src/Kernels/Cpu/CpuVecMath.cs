@@ -1,0 +1,247 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FsrNative.Kernels.Cpu;
+
+/// <summary>
+/// Vector256 (AVX2 + FMA) transcendental functions for fused CPU kernels (softmax, GELU, GEMM epilogues).
+/// Callers check <see cref="IsSupported"/> and otherwise use <see cref="ScalarMath"/>.
+/// <para>Accuracy (measured in the tests against double precision): <see cref="Exp"/> ≤ 1 ulp, <see cref="Erf"/> ≤ 1.2 ulp
+/// and ≤ 7e-8 absolute, <see cref="GeluErf"/> ≤ 2e-7 relative where |GELU| is not tiny, <see cref="Tanh"/> ≤ 1e-7
+/// absolute (not relative: 1 − 2/(e^{2x}+1) near 0).</para>
+/// </summary>
+public static class CpuVecMath
+{
+    /// <summary>True when the Vector256 paths run (AVX2 and FMA); the kernels fall back to scalar code otherwise.</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>e^x per lane. Cody–Waite reduction x = n·ln2 + r, |r| ≤ ln2/2, degree-7 Taylor/minimax polynomial
+    /// (Cephes expf coefficients), scaled by 2^n in two steps so that results are right down through the subnormals
+    /// and overflow to +∞; −∞ → 0, NaN → NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        // Avx.Max/Min return their second operand when either is NaN: this order keeps NaN.
+        x = Avx.Min(Vector256.Create(88.8f), Avx.Max(Vector256.Create(-104f), x));
+        var n = Avx.RoundToNearestInteger(Avx.Multiply(x, Vector256.Create(1.44269504088896341f)));
+        var r = Fma.MultiplyAddNegated(n, Vector256.Create(0.693359375f), x);
+        r = Fma.MultiplyAddNegated(n, Vector256.Create(-2.12194440e-4f), r);
+        var p = Vector256.Create(1.9875691500E-4f);
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1.3981999507E-3f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(8.3334519073E-3f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(4.1665795894E-2f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1.6666665459E-1f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(5.0000001201E-1f));
+        p = Fma.MultiplyAdd(p, Avx.Multiply(r, r), r);
+        p = Avx.Add(p, Vector256.Create(1f));
+        var ni = Avx.ConvertToVector256Int32(n);
+        var n1 = Avx2.ShiftRightArithmetic(ni, 1);
+        var n2 = Avx2.Subtract(ni, n1);
+        var bias = Vector256.Create(127);
+        var s1 = Avx2.ShiftLeftLogical(Avx2.Add(n1, bias), 23).AsSingle();
+        var s2 = Avx2.ShiftLeftLogical(Avx2.Add(n2, bias), 23).AsSingle();
+        return Avx.Multiply(Avx.Multiply(p, s1), s2);
+    }
+
+    /// <summary>e^x for x ≤ 0 or NaN only (softmax after subtracting the max): no overflow handling, results below
+    /// e^−87.3 flush to 0. Same polynomial as <see cref="Exp"/>, so equal results where both apply and no subnormals.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ExpNonPositive(Vector256<float> x)
+    {
+        var lo = Vector256.Create(-87.33654f);
+        var under = Avx.CompareLessThan(x, lo); // false for NaN
+        x = Avx.Max(lo, x);                     // NaN kept (second operand)
+        var n = Avx.RoundToNearestInteger(Avx.Multiply(x, Vector256.Create(1.44269504088896341f)));
+        var r = Fma.MultiplyAddNegated(n, Vector256.Create(0.693359375f), x);
+        r = Fma.MultiplyAddNegated(n, Vector256.Create(-2.12194440e-4f), r);
+        var p = Vector256.Create(1.9875691500E-4f);
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1.3981999507E-3f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(8.3334519073E-3f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(4.1665795894E-2f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(1.6666665459E-1f));
+        p = Fma.MultiplyAdd(p, r, Vector256.Create(5.0000001201E-1f));
+        p = Fma.MultiplyAdd(p, Avx.Multiply(r, r), r);
+        p = Avx.Add(p, Vector256.Create(1f));
+        // n in [-126, 0]: 2^n is a normal float (for NaN the garbage scale meets p = NaN).
+        var s = Avx2.ShiftLeftLogical(Avx2.Add(Avx.ConvertToVector256Int32(n), Vector256.Create(127)), 23).AsSingle();
+        return Avx.AndNot(under, Avx.Multiply(p, s));
+    }
+
+    /// <summary>erf per lane, the same approximation as <see cref="ScalarMath.Erf"/> (both branches evaluated and blended).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Erf(Vector256<float> x)
+    {
+        var signMask = Vector256.Create(-0f);
+        var t = Avx.AndNot(signMask, x);
+        var s = Avx.Multiply(x, x);
+        var p = Vector256.Create(ScalarMath.ErfP5);
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(ScalarMath.ErfP4));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(ScalarMath.ErfP3));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(ScalarMath.ErfP2));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(ScalarMath.ErfP1));
+        p = Fma.MultiplyAdd(p, s, Vector256.Create(ScalarMath.ErfP0));
+        var small = Fma.MultiplyAdd(p, x, x);
+
+        var tc = Avx.Min(Vector256.Create(4f), t); // NaN kept; beyond 4 the result rounds to 1
+        var q = Vector256.Create(ScalarMath.ErfR6);
+        q = Fma.MultiplyAdd(q, tc, Vector256.Create(ScalarMath.ErfR5));
+        q = Fma.MultiplyAdd(q, tc, Vector256.Create(ScalarMath.ErfR4));
+        q = Fma.MultiplyAdd(q, tc, Vector256.Create(ScalarMath.ErfR3));
+        q = Fma.MultiplyAdd(q, tc, Vector256.Create(ScalarMath.ErfR2));
+        q = Fma.MultiplyAdd(q, tc, Vector256.Create(ScalarMath.ErfR1));
+        q = Fma.MultiplyAdd(q, tc, Vector256.Create(ScalarMath.ErfR0));
+        q = Fma.MultiplySubtract(q, tc, tc); // q·t − t, one rounding as in the scalar fma(r, t, −t)
+        var large = Avx.Subtract(Vector256.Create(1f), ExpNonPositive(q));
+        large = Avx.Or(large, Avx.And(signMask, x));
+        var useLarge = Avx.CompareGreaterThan(t, Vector256.Create(ScalarMath.ErfSplit));
+        return Avx.BlendVariable(small, large, useLarge);
+    }
+
+    /// <summary>Exact GELU ½x(1 + erf(x/√2)) per lane, as <see cref="ScalarMath.GeluErf"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> GeluErf(Vector256<float> x)
+    {
+        var h = Avx.Multiply(Vector256.Create(0.5f), x);
+        return Fma.MultiplyAdd(h, Erf(Avx.Multiply(x, Vector256.Create(ScalarMath.Sqrt1_2))), h);
+    }
+
+    /// <summary>d/dx exact GELU per lane: Φ(x) + x·φ(x), as <see cref="ScalarMath.GeluErfGrad"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> GeluErfGrad(Vector256<float> x)
+    {
+        var cdf = Avx.Multiply(Vector256.Create(0.5f), Avx.Add(Vector256.Create(1f), Erf(Avx.Multiply(x, Vector256.Create(ScalarMath.Sqrt1_2)))));
+        var pdf = Avx.Multiply(Vector256.Create(ScalarMath.InvSqrt2Pi),
+            ExpNonPositive(Avx.Multiply(Avx.Multiply(Vector256.Create(-0.5f), x), x)));
+        return Fma.MultiplyAdd(x, pdf, cdf);
+    }
+
+    /// <summary>1/(1+e^−x) per lane, as <see cref="ScalarMath.Sigmoid"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sigmoid(Vector256<float> x)
+        => Avx.Divide(Vector256.Create(1f), Avx.Add(Vector256.Create(1f), Exp(Avx.Xor(x, Vector256.Create(-0f)))));
+
+    /// <summary>tanh per lane as sign(x)·(1 − 2/(e^{2|x|}+1)): absolute error ≤ 1e-7, relative error large near 0.
+    /// Used inside gradients; the Tanh op itself runs TensorPrimitives.Tanh.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Tanh(Vector256<float> x)
+    {
+        var signMask = Vector256.Create(-0f);
+        var t = Avx.AndNot(signMask, x);
+        var e = Exp(Avx.Add(t, t));
+        var r = Avx.Subtract(Vector256.Create(1f), Avx.Divide(Vector256.Create(2f), Avx.Add(e, Vector256.Create(1f))));
+        return Avx.Or(r, Avx.And(signMask, x));
+    }
+
+    /// <summary>tanh-GELU per lane, x·σ(2u), as <see cref="ScalarMath.GeluTanh"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> GeluTanh(Vector256<float> x)
+    {
+        var kx2 = Avx.Multiply(Avx.Multiply(Vector256.Create(ScalarMath.GeluKappa), x), x);
+        var u = Avx.Multiply(Vector256.Create(ScalarMath.Sqrt2OverPi), Fma.MultiplyAdd(kx2, x, x));
+        var e = Exp(Avx.Multiply(Vector256.Create(-2f), u));
+        return Avx.Divide(x, Avx.Add(Vector256.Create(1f), e));
+    }
+
+    /// <summary>d/dx tanh-GELU per lane, PyTorch's formula as in <see cref="ScalarMath.GeluTanhGrad"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> GeluTanhGrad(Vector256<float> x)
+    {
+        var x2 = Avx.Multiply(x, x);
+        var inner = Avx.Multiply(Vector256.Create(ScalarMath.Sqrt2OverPi),
+            Fma.MultiplyAdd(Avx.Multiply(Vector256.Create(ScalarMath.GeluKappa), x2), x, x));
+        var th = Tanh(inner);
+        var one = Vector256.Create(1f);
+        var half = Vector256.Create(0.5f);
+        var left = Avx.Multiply(half, x);
+        var leftDerivative = Avx.Multiply(half, Avx.Add(one, th));
+        var innerDerivative = Avx.Multiply(Vector256.Create(ScalarMath.Sqrt2OverPi),
+            Fma.MultiplyAdd(Vector256.Create(3f * ScalarMath.GeluKappa), x2, one));
+        var rightDerivative = Avx.Multiply(Avx.Multiply(left, Fma.MultiplyAddNegated(th, th, one)), innerDerivative);
+        return Avx.Add(leftDerivative, rightDerivative);
+    }
+
+    /// <summary>Mask with the first <paramref name="n"/> lanes set (0 ≤ n ≤ 8), for Avx.MaskLoad/MaskStore tails.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> TailMask(int n)
+        => Avx2.CompareGreaterThan(Vector256.Create(n), Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7)).AsSingle();
+
+    /// <summary>Loads lanes [0, n) from p (the rest are 0) without touching memory past p + n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> LoadTail(float* p, int n) => Avx.MaskLoad(p, TailMask(n));
+
+    /// <summary>Stores lanes [0, n) of v to p without touching memory past p + n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreTail(float* p, Vector256<float> v, int n) => Avx.MaskStore(p, TailMask(n), v);
+
+    /// <summary>Sum of the 8 lanes in a fixed tree order ((0+4)+(2+6))+((1+5)+(3+7)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HorizontalSum(Vector256<float> v)
+    {
+        var s = Sse.Add(v.GetLower(), v.GetUpper());
+        s = Sse.Add(s, Sse.MoveHighToLow(s, s));
+        s = Sse.AddScalar(s, Sse.Shuffle(s, s, 0x55));
+        return s.ToScalar();
+    }
+
+    /// <summary>Max of the 8 lanes (NaN handling is the caller's: Avx max semantics).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HorizontalMax(Vector256<float> v)
+    {
+        var s = Sse.Max(v.GetLower(), v.GetUpper());
+        s = Sse.Max(s, Sse.MoveHighToLow(s, s));
+        s = Sse.MaxScalar(s, Sse.Shuffle(s, s, 0x55));
+        return s.ToScalar();
+    }
+
+    /// <summary>Min of the 8 lanes (NaN handling is the caller's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HorizontalMin(Vector256<float> v)
+    {
+        var s = Sse.Min(v.GetLower(), v.GetUpper());
+        s = Sse.Min(s, Sse.MoveHighToLow(s, s));
+        s = Sse.MinScalar(s, Sse.Shuffle(s, s, 0x55));
+        return s.ToScalar();
+    }
+}
+
+/// <summary>
+/// How the CPU kernels split work over cores. Every split that changes a result's rounding (a reduction's partial
+/// sums) is a function of the shape alone, never of the core count, so results are the same on every machine.
+/// </summary>
+internal static class CpuParallel
+{
+    /// <summary>Below this many elements of work a kernel runs on the calling thread.</summary>
+    public const long MinParallelWork = 1 << 16;
+
+    public static int Workers => Environment.ProcessorCount;
+
+    /// <summary>Runs body(start, end) over [0, n) split into chunks that are multiples of <paramref name="align"/>
+    /// (except the last), in parallel when n·workPerItem ≥ <see cref="MinParallelWork"/> and more than one core exists.</summary>
+    public static void For(long n, long workPerItem, int align, Action<long, long> body)
+    {
+        int workers = Workers;
+        if (n <= 0) return;
+        if (workers <= 1 || n * workPerItem < MinParallelWork || n < 2 * align)
+        {
+            body(0, n);
+            return;
+        }
+        // About 4 chunks per core (dynamic balancing), none smaller than half the threshold's worth of work.
+        long minChunk = Math.Max(align, MinParallelWork / 2 / Math.Max(1, workPerItem));
+        long chunks = Math.Clamp(n / minChunk, 1, 4L * workers);
+        if (chunks <= 1)
+        {
+            body(0, n);
+            return;
+        }
+        long size = (n + chunks - 1) / chunks;
+        size = (size + align - 1) / align * align;
+        chunks = (n + size - 1) / size;
+        Parallel.For(0, (int)chunks, i =>
+        {
+            long s = i * size;
+            body(s, Math.Min(n, s + size));
+        });
+    }
+}
