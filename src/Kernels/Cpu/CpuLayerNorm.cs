@@ -193,19 +193,27 @@ public static unsafe class CpuLayerNorm
         }
         else
         {
-            for (; i <= c - 16; i += 16)
+            // Same accumulation order as the plain path, so fused and unfused results agree bitwise.
+            for (; i <= c - 32; i += 32)
+            {
+                var a0 = Avx.Add(Avx.LoadVector256(x + i), Avx.LoadVector256(res + i));
+                var a1 = Avx.Add(Avx.LoadVector256(x + i + 8), Avx.LoadVector256(res + i + 8));
+                var a2 = Avx.Add(Avx.LoadVector256(x + i + 16), Avx.LoadVector256(res + i + 16));
+                var a3 = Avx.Add(Avx.LoadVector256(x + i + 24), Avx.LoadVector256(res + i + 24));
+                Avx.Store(sumOut + i, a0); Avx.Store(sumOut + i + 8, a1); Avx.Store(sumOut + i + 16, a2); Avx.Store(sumOut + i + 24, a3);
+                s0 = Avx.Add(s0, a0); s1 = Avx.Add(s1, a1); s2 = Avx.Add(s2, a2); s3 = Avx.Add(s3, a3);
+            }
+            for (; i <= c - 8; i += 8)
             {
                 var a = Avx.Add(Avx.LoadVector256(x + i), Avx.LoadVector256(res + i));
-                var b = Avx.Add(Avx.LoadVector256(x + i + 8), Avx.LoadVector256(res + i + 8));
-                Avx.Store(sumOut + i, a); Avx.Store(sumOut + i + 8, b);
-                s0 = Avx.Add(s0, a); s1 = Avx.Add(s1, b);
+                Avx.Store(sumOut + i, a);
+                s0 = Avx.Add(s0, a);
             }
-            for (; i < c; i += 8)
+            if (i < c)
             {
-                int r = Math.Min(8, c - i);
-                var a = Avx.Add(CpuVecMath.LoadTail(x + i, r), CpuVecMath.LoadTail(res + i, r));
-                CpuVecMath.StoreTail(sumOut + i, a, r);
-                s2 = Avx.Add(s2, a);
+                var a = Avx.Add(CpuVecMath.LoadTail(x + i, c - i), CpuVecMath.LoadTail(res + i, c - i));
+                CpuVecMath.StoreTail(sumOut + i, a, c - i);
+                s1 = Avx.Add(s1, a);
             }
             x = sumOut;
         }
