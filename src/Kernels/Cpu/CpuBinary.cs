@@ -63,7 +63,8 @@ public static unsafe class CpuBinary
         fixed (float* pa0 = a, pb0 = b, py0 = y)
         {
             float* pa = pa0, pb = pb0, py = py0;
-            CpuParallel.For(a.Length, op == BinaryOp.Pow ? 8 : 1, 64, (s, e) => Range(op, pa + s, pb + s, py + s, (int)(e - s), Mode.VV, 0f));
+            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            CpuParallel.For(a.Length, op == BinaryOp.Pow ? 8 : 1, 64, (s, e) => Range(op, pa + s, pb + s, py + s, (int)(e - s), Mode.VV, 0f, nt));
         }
     }
 
@@ -78,7 +79,8 @@ public static unsafe class CpuBinary
         fixed (float* pa0 = a, py0 = y)
         {
             float* pa = pa0, py = py0;
-            CpuParallel.For(a.Length, 1, 64, (s, e) => Range(op, pa + s, null, py + s, (int)(e - s), Mode.VS, b));
+            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            CpuParallel.For(a.Length, 1, 64, (s, e) => Range(op, pa + s, null, py + s, (int)(e - s), Mode.VS, b, nt));
         }
     }
 
@@ -92,7 +94,8 @@ public static unsafe class CpuBinary
         fixed (float* pb0 = b, py0 = y)
         {
             float* pb = pb0, py = py0;
-            CpuParallel.For(b.Length, 1, 64, (s, e) => Range(op, null, pb + s, py + s, (int)(e - s), Mode.SV, a));
+            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            CpuParallel.For(b.Length, 1, 64, (s, e) => Range(op, null, pb + s, py + s, (int)(e - s), Mode.SV, a, nt));
         }
     }
 
@@ -115,22 +118,22 @@ public static unsafe class CpuBinary
 
     enum Mode { VV, VS, SV }
 
-    static void Range(BinaryOp op, float* a, float* b, float* y, int n, Mode m, float scalar)
+    static void Range(BinaryOp op, float* a, float* b, float* y, int n, Mode m, float scalar, bool nt)
     {
         switch (op)
         {
-            case BinaryOp.Add: Run(new AddOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Sub: Run(new SubOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Mul: Run(new MulOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Div: Run(new DivOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Maximum: Run(new MaxOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Minimum: Run(new MinOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Eq: Run(new EqOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Ne: Run(new NeOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Lt: Run(new LtOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Le: Run(new LeOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Gt: Run(new GtOp(), a, b, y, n, m, scalar); break;
-            case BinaryOp.Ge: Run(new GeOp(), a, b, y, n, m, scalar); break;
+            case BinaryOp.Add: Run(new AddOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Sub: Run(new SubOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Mul: Run(new MulOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Div: Run(new DivOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Maximum: Run(new MaxOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Minimum: Run(new MinOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Eq: Run(new EqOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Ne: Run(new NeOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Lt: Run(new LtOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Le: Run(new LeOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Gt: Run(new GtOp(), a, b, y, n, m, scalar, nt); break;
+            case BinaryOp.Ge: Run(new GeOp(), a, b, y, n, m, scalar, nt); break;
             case BinaryOp.Pow:
                 for (int i = 0; i < n; i++)
                     y[i] = MathF.Pow(m == Mode.SV ? scalar : a[i], m == Mode.VS ? scalar : b[i]);
@@ -139,13 +142,13 @@ public static unsafe class CpuBinary
         }
     }
 
-    static void Run<T>(T op, float* a, float* b, float* y, int n, Mode m, float scalar) where T : struct, CpuUnary.IVecBinary
+    static void Run<T>(T op, float* a, float* b, float* y, int n, Mode m, float scalar, bool nt) where T : struct, CpuUnary.IVecBinary
     {
         switch (m)
         {
-            case Mode.VV: CpuUnary.Map2(op, a, b, y, n); break;
-            case Mode.VS: CpuUnary.Map(new RightScalar<T>(op, scalar), a, y, n); break;
-            default: CpuUnary.Map(new LeftScalar<T>(op, scalar), b, y, n); break;
+            case Mode.VV: CpuUnary.Map2(op, a, b, y, n, nt); break;
+            case Mode.VS: CpuUnary.Map(new RightScalar<T>(op, scalar), a, y, n, nt); break;
+            default: CpuUnary.Map(new LeftScalar<T>(op, scalar), b, y, n, nt); break;
         }
     }
 

@@ -93,10 +93,11 @@ public static unsafe class CpuLayerNorm
         fixed (float* px0 = x, pg0 = gamma, pb0 = beta, py0 = y, pm0 = mean, pr0 = rstd)
         {
             float* px = px0, pg = pg0, pb = pb0, py = py0, pm = pm0, pr = pr0;
+            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
             CpuParallel.For(rows, 3L * c, 1, (s, e) =>
             {
                 for (long r = s; r < e; r++)
-                    NormalizeRow(px + r * c, null, null, pg, pb, py + r * c, pm == null ? null : pm + r, pr == null ? null : pr + r, c, eps);
+                    NormalizeRow(px + r * c, null, null, pg, pb, py + r * c, pm == null ? null : pm + r, pr == null ? null : pr + r, c, eps, nt);
             });
         }
     }
@@ -119,11 +120,13 @@ public static unsafe class CpuLayerNorm
         fixed (float* px0 = x, pres0 = residual, psum0 = sumOut, pg0 = gamma, pb0 = beta, py0 = y, pm0 = mean, pr0 = rstd)
         {
             float* px = px0, pres = pres0, psum = psum0, pg = pg0, pb = pb0, py = py0, pm = pm0, pr = pr0;
+            // sumOut is re-read by the row's later passes, so it takes normal stores; y may stream.
+            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
             CpuParallel.For(rows, 4L * c, 1, (s, e) =>
             {
                 for (long r = s; r < e; r++)
                     NormalizeRow(px + r * c, pres + r * c, psum + r * c, pg, pb, py + r * c,
-                        pm == null ? null : pm + r, pr == null ? null : pr + r, c, eps);
+                        pm == null ? null : pm + r, pr == null ? null : pr + r, c, eps, nt);
             });
         }
     }
@@ -176,7 +179,7 @@ public static unsafe class CpuLayerNorm
 
     /// <summary>One row: optional residual add (x + res → sum, normalised from sum), statistics, normalisation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void NormalizeRow(float* x, float* res, float* sumOut, float* gamma, float* beta, float* y, float* meanOut, float* rstdOut, int c, float eps)
+    static void NormalizeRow(float* x, float* res, float* sumOut, float* gamma, float* beta, float* y, float* meanOut, float* rstdOut, int c, float eps, bool nt)
     {
         // Pass 1: Σ x (and sum = x + res written out).
         var s0 = Vector256<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
@@ -244,32 +247,30 @@ public static unsafe class CpuLayerNorm
         if (meanOut != null) *meanOut = mean;
         if (rstdOut != null) *rstdOut = rstd;
 
-        // Pass 3: y = ((x − μ)·rstd)·γ + β.
+        // Pass 3: y = ((x − μ)·rstd)·γ + β; large outputs stream past the cache (no read for ownership of y).
         var rs = Vector256.Create(rstd);
-        if (gamma != null)
+        i = 0;
+        if (nt && ((nint)y & 3) == 0 && c >= 64)
         {
-            var z = Vector256<float>.Zero;
-            i = 0;
-            for (; i <= c - 16; i += 16)
-            {
-                var t0 = Avx.Multiply(Avx.Subtract(Avx.LoadVector256(x + i), m), rs);
-                var t1 = Avx.Multiply(Avx.Subtract(Avx.LoadVector256(x + i + 8), m), rs);
-                Avx.Store(y + i, Fma.MultiplyAdd(t0, Avx.LoadVector256(gamma + i), beta == null ? z : Avx.LoadVector256(beta + i)));
-                Avx.Store(y + i + 8, Fma.MultiplyAdd(t1, Avx.LoadVector256(gamma + i + 8), beta == null ? z : Avx.LoadVector256(beta + i + 8)));
-            }
-            for (; i < c; i += 8)
-            {
-                int r = Math.Min(8, c - i);
-                var t = Avx.Multiply(Avx.Subtract(CpuVecMath.LoadTail(x + i, r), m), rs);
-                CpuVecMath.StoreTail(y + i, Fma.MultiplyAdd(t, CpuVecMath.LoadTail(gamma + i, r), beta == null ? z : CpuVecMath.LoadTail(beta + i, r)), r);
-            }
+            int h = (int)(((32 - ((nint)y & 31)) & 31) >> 2);
+            if (h > 0) CpuVecMath.StoreTail(y, Norm(x, gamma, beta, m, rs, 0, h), h);
+            for (i = h; i <= c - 8; i += 8) Avx.StoreAlignedNonTemporal(y + i, Norm(x, gamma, beta, m, rs, i, 8));
+            Sse.StoreFence();
         }
-        else
-        {
-            i = 0;
-            for (; i <= c - 8; i += 8) Avx.Store(y + i, Avx.Multiply(Avx.Subtract(Avx.LoadVector256(x + i), m), rs));
-            if (i < c) CpuVecMath.StoreTail(y + i, Avx.Multiply(Avx.Subtract(CpuVecMath.LoadTail(x + i, c - i), m), rs), c - i);
-        }
+        for (; i <= c - 8; i += 8) Avx.Store(y + i, Norm(x, gamma, beta, m, rs, i, 8));
+        if (i < c) CpuVecMath.StoreTail(y + i, Norm(x, gamma, beta, m, rs, i, c - i), c - i);
+    }
+
+    /// <summary>((x − μ)·rstd)·γ + β for lanes [i, i + count), count ≤ 8 (masked loads below 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Norm(float* x, float* gamma, float* beta, Vector256<float> m, Vector256<float> rs, int i, int count)
+    {
+        bool full = count == 8;
+        var t = Avx.Multiply(Avx.Subtract(full ? Avx.LoadVector256(x + i) : CpuVecMath.LoadTail(x + i, count), m), rs);
+        if (gamma == null) return t;
+        var g = full ? Avx.LoadVector256(gamma + i) : CpuVecMath.LoadTail(gamma + i, count);
+        var b = beta == null ? Vector256<float>.Zero : full ? Avx.LoadVector256(beta + i) : CpuVecMath.LoadTail(beta + i, count);
+        return Fma.MultiplyAdd(t, g, b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -72,11 +72,9 @@ public static unsafe class CpuSoftmax
         fixed (float* px0 = x, py0 = y)
         {
             float* px = px0, py = py0;
+            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
             if (inner == 1)
-                CpuParallel.For(outer, 4L * l, 1, (s, e) =>
-                {
-                    for (long o = s; o < e; o++) ForwardRow(px + o * l, py + o * l, l, log);
-                });
+                CpuParallel.For(outer, 4L * l, 1, (s, e) => ForwardRows(px, py, s, e, l, log, nt));
             else
             {
                 int chunks = (inner + Chunk - 1) / Chunk;
@@ -105,10 +103,11 @@ public static unsafe class CpuSoftmax
         fixed (float* py0 = y, pg0 = gy, pgx0 = gx)
         {
             float* py = py0, pg = pg0, pgx = pgx0;
+            bool nt = 4L * gx.Length >= CpuUnary.NonTemporalMinBytes;
             if (inner == 1)
                 CpuParallel.For(outer, 3L * l, 1, (s, e) =>
                 {
-                    for (long o = s; o < e; o++) BackwardRow(py + o * l, pg + o * l, pgx + o * l, l, log);
+                    for (long o = s; o < e; o++) BackwardRow(py + o * l, pg + o * l, pgx + o * l, l, log, nt);
                 });
             else
             {
@@ -192,25 +191,51 @@ public static unsafe class CpuSoftmax
         return CpuVecMath.HorizontalSum(total);
     }
 
+    /// <summary>Rows [s, e). With <paramref name="nt"/> (large outputs) softmax keeps the exps of a row in an L1 scratch
+    /// buffer and streams the scaled row to y with non-temporal stores, so y's lines are never read from memory:
+    /// the row costs one read of x and one write of y.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void ForwardRow(float* x, float* y, int n, bool log)
+    [SkipLocalsInit]
+    static void ForwardRows(float* x, float* y, long s, long e, int l, bool log, bool nt)
+    {
+        float* scratch = null;
+        if (nt && !log && l <= ScratchMax)
+        {
+            float* buf = stackalloc float[ScratchMax + 8];
+            scratch = (float*)(((nint)buf + 31) & ~(nint)31);
+        }
+        for (long o = s; o < e; o++) ForwardRow(x + o * l, y + o * l, l, log, scratch, nt);
+    }
+
+    const int ScratchMax = 8192;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void ForwardRow(float* x, float* y, int n, bool log, float* scratch, bool nt)
     {
         float max = RowMax(x, n);
         if (!log)
         {
-            float sum = ExpSum(x, y, n, max);
-            CpuUnary.Map(new Scale(1f / sum), y, y, n);
+            if (scratch != null)
+            {
+                float sum = ExpSum(x, scratch, n, max);
+                CpuUnary.Map(new Scale(1f / sum), scratch, y, n, nt);
+            }
+            else
+            {
+                float sum = ExpSum(x, y, n, max);
+                CpuUnary.Map(new Scale(1f / sum), y, y, n);
+            }
         }
         else
         {
             float sum = ExpSum(x, null, n, max);
             float lse = max + MathF.Log(sum);
-            CpuUnary.Map(new Shift(lse), x, y, n);
+            CpuUnary.Map(new Shift(lse), x, y, n, nt);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void BackwardRow(float* y, float* gy, float* gx, int n, bool log)
+    static void BackwardRow(float* y, float* gy, float* gx, int n, bool log, bool nt)
     {
         // s = Σ gy·y (softmax) or Σ gy (log_softmax), blocked like ExpSum.
         var total = Vector256<float>.Zero;
@@ -237,8 +262,8 @@ public static unsafe class CpuSoftmax
             total = Avx.Add(total, Avx.Add(s0, s1));
         }
         float sum = CpuVecMath.HorizontalSum(total);
-        if (log) CpuUnary.Map2(new LogSoftmaxGrad(sum), y, gy, gx, n);
-        else CpuUnary.Map2(new SoftmaxGrad(sum), y, gy, gx, n);
+        if (log) CpuUnary.Map2(new LogSoftmaxGrad(sum), y, gy, gx, n, nt);
+        else CpuUnary.Map2(new SoftmaxGrad(sum), y, gy, gx, n, nt);
     }
 
     // ------------------------------------------------------------------ column kernels (w ≤ 64 lanes of inner)

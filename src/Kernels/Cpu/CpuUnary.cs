@@ -64,7 +64,8 @@ public static unsafe class CpuUnary
         fixed (float* px0 = x, py0 = y)
         {
             float* px = px0, py = py0;
-            CpuParallel.For(x.Length, WorkPerElement(op), 64, (s, e) => ForwardRange(op, px + s, py + s, (int)(e - s), a, b));
+            bool nt = 4L * x.Length >= NonTemporalMinBytes;
+            CpuParallel.For(x.Length, WorkPerElement(op), 64, (s, e) => ForwardRange(op, px + s, py + s, (int)(e - s), a, b, nt));
         }
     }
 
@@ -84,8 +85,9 @@ public static unsafe class CpuUnary
         fixed (float* px0 = x, py0 = y, pg0 = gy, pgx0 = gx)
         {
             float* px = px0, py = py0, pg = pg0, pgx = pgx0;
+            bool nt = 4L * gy.Length >= NonTemporalMinBytes;
             CpuParallel.For(gy.Length, WorkPerElement(op), 64, (s, e) =>
-                BackwardRange(op, px == null ? null : px + s, py == null ? null : py + s, pg + s, pgx + s, (int)(e - s), a, b));
+                BackwardRange(op, px == null ? null : px + s, py == null ? null : py + s, pg + s, pgx + s, (int)(e - s), a, b, nt));
         }
     }
 
@@ -98,41 +100,41 @@ public static unsafe class CpuUnary
         _ => 1,
     };
 
-    static void ForwardRange(UnaryOp op, float* x, float* y, int n, float a, float b)
+    static void ForwardRange(UnaryOp op, float* x, float* y, int n, float a, float b, bool nt)
     {
         switch (op)
         {
             case UnaryOp.Identity:
-                if (x != y) Map(new IdentityOp(), x, y, n);
+                if (x != y) Map(new IdentityOp(), x, y, n, nt);
                 break;
-            case UnaryOp.Neg: Map(new NegOp(), x, y, n); break;
-            case UnaryOp.Abs: Map(new AbsOp(), x, y, n); break;
-            case UnaryOp.Exp: Map(new ExpOp(), x, y, n); break;
-            case UnaryOp.Log: Map(new LogOp(), x, y, n); break;
-            case UnaryOp.Tanh: Map(new TanhOp(), x, y, n); break;
-            case UnaryOp.Sqrt: Map(new SqrtOp(), x, y, n); break;
-            case UnaryOp.Rsqrt: Map(new RsqrtOp(), x, y, n); break;
-            case UnaryOp.Square: Map(new SquareOp(), x, y, n); break;
+            case UnaryOp.Neg: Map(new NegOp(), x, y, n, nt); break;
+            case UnaryOp.Abs: Map(new AbsOp(), x, y, n, nt); break;
+            case UnaryOp.Exp: Map(new ExpOp(), x, y, n, nt); break;
+            case UnaryOp.Log: Map(new LogOp(), x, y, n, nt); break;
+            case UnaryOp.Tanh: Map(new TanhOp(), x, y, n, nt); break;
+            case UnaryOp.Sqrt: Map(new SqrtOp(), x, y, n, nt); break;
+            case UnaryOp.Rsqrt: Map(new RsqrtOp(), x, y, n, nt); break;
+            case UnaryOp.Square: Map(new SquareOp(), x, y, n, nt); break;
             case UnaryOp.PowScalar:
-                if (a == 2f) Map(new SquareOp(), x, y, n);
-                else if (a == 1f) { if (x != y) Map(new IdentityOp(), x, y, n); }
-                else if (a == 0.5f) Map(new SqrtOp(), x, y, n);
-                else if (a == 3f) Map(new CubeOp(), x, y, n);
-                else if (a == -1f) Map(new RecipOp(), x, y, n);
-                else if (a == -0.5f) Map(new RsqrtOp(), x, y, n);
-                else if (a == -2f) Map(new RecipSquareOp(), x, y, n);
+                if (a == 2f) Map(new SquareOp(), x, y, n, nt);
+                else if (a == 1f) { if (x != y) Map(new IdentityOp(), x, y, n, nt); }
+                else if (a == 0.5f) Map(new SqrtOp(), x, y, n, nt);
+                else if (a == 3f) Map(new CubeOp(), x, y, n, nt);
+                else if (a == -1f) Map(new RecipOp(), x, y, n, nt);
+                else if (a == -0.5f) Map(new RsqrtOp(), x, y, n, nt);
+                else if (a == -2f) Map(new RecipSquareOp(), x, y, n, nt);
                 else for (int i = 0; i < n; i++) y[i] = MathF.Pow(x[i], a);
                 break;
-            case UnaryOp.Relu: Map(new ReluOp(), x, y, n); break;
-            case UnaryOp.GeluErf: Map(new GeluErfOp(), x, y, n); break;
-            case UnaryOp.GeluTanh: Map(new GeluTanhOp(), x, y, n); break;
-            case UnaryOp.Sigmoid: Map(new SigmoidOp(), x, y, n); break;
-            case UnaryOp.Clamp: Map(new ClampOp(a, b), x, y, n); break;
-            case UnaryOp.AddScalar: Map(new AffineOp(1f, a, mul: false), x, y, n); break;
-            case UnaryOp.MulScalar: Map(new MulOp(a), x, y, n); break;
-            case UnaryOp.RDivScalar: Map(new RDivOp(a), x, y, n); break;
-            case UnaryOp.RSubScalar: Map(new RSubOp(a), x, y, n); break;
-            case UnaryOp.Affine: Map(new AffineOp(a, b, mul: true), x, y, n); break;
+            case UnaryOp.Relu: Map(new ReluOp(), x, y, n, nt); break;
+            case UnaryOp.GeluErf: Map(new GeluErfOp(), x, y, n, nt); break;
+            case UnaryOp.GeluTanh: Map(new GeluTanhOp(), x, y, n, nt); break;
+            case UnaryOp.Sigmoid: Map(new SigmoidOp(), x, y, n, nt); break;
+            case UnaryOp.Clamp: Map(new ClampOp(a, b), x, y, n, nt); break;
+            case UnaryOp.AddScalar: Map(new AffineOp(1f, a, mul: false), x, y, n, nt); break;
+            case UnaryOp.MulScalar: Map(new MulOp(a), x, y, n, nt); break;
+            case UnaryOp.RDivScalar: Map(new RDivOp(a), x, y, n, nt); break;
+            case UnaryOp.RSubScalar: Map(new RSubOp(a), x, y, n, nt); break;
+            case UnaryOp.Affine: Map(new AffineOp(a, b, mul: true), x, y, n, nt); break;
             case UnaryOp.RPowScalar:
                 for (int i = 0; i < n; i++) y[i] = MathF.Pow(a, x[i]);
                 break;
@@ -140,36 +142,36 @@ public static unsafe class CpuUnary
         }
     }
 
-    static void BackwardRange(UnaryOp op, float* x, float* y, float* gy, float* gx, int n, float a, float b)
+    static void BackwardRange(UnaryOp op, float* x, float* y, float* gy, float* gx, int n, float a, float b, bool nt)
     {
         switch (op)
         {
             case UnaryOp.Identity:
             case UnaryOp.AddScalar:
-                if (gy != gx) Map(new IdentityOp(), gy, gx, n);
+                if (gy != gx) Map(new IdentityOp(), gy, gx, n, nt);
                 break;
             case UnaryOp.Neg:
-            case UnaryOp.RSubScalar: Map(new NegOp(), gy, gx, n); break;
+            case UnaryOp.RSubScalar: Map(new NegOp(), gy, gx, n, nt); break;
             case UnaryOp.MulScalar:
-            case UnaryOp.Affine: Map(new MulOp(a), gy, gx, n); break;
-            case UnaryOp.Abs: Map2(new AbsGrad(), x, gy, gx, n); break;
-            case UnaryOp.Log: Map2(new DivGrad(), x, gy, gx, n); break;
-            case UnaryOp.Square: Map2(new SquareGrad(), x, gy, gx, n); break;
-            case UnaryOp.Relu: Map2(new ReluGrad(), x, gy, gx, n); break;
-            case UnaryOp.GeluErf: Map2(new GeluErfGrad(), x, gy, gx, n); break;
-            case UnaryOp.GeluTanh: Map2(new GeluTanhGrad(), x, gy, gx, n); break;
-            case UnaryOp.Clamp: Map2(new ClampGrad(a, b), x, gy, gx, n); break;
-            case UnaryOp.RDivScalar: Map2(new RDivGrad(a), x, gy, gx, n); break;
-            case UnaryOp.Exp: Map2(new ExpGrad(), y, gy, gx, n); break;
-            case UnaryOp.Sqrt: Map2(new SqrtGrad(), y, gy, gx, n); break;
-            case UnaryOp.Rsqrt: Map2(new RsqrtGrad(), y, gy, gx, n); break;
-            case UnaryOp.Sigmoid: Map2(new SigmoidGrad(), y, gy, gx, n); break;
-            case UnaryOp.Tanh: Map2(new TanhGrad(), y, gy, gx, n); break;
+            case UnaryOp.Affine: Map(new MulOp(a), gy, gx, n, nt); break;
+            case UnaryOp.Abs: Map2(new AbsGrad(), x, gy, gx, n, nt); break;
+            case UnaryOp.Log: Map2(new DivGrad(), x, gy, gx, n, nt); break;
+            case UnaryOp.Square: Map2(new SquareGrad(), x, gy, gx, n, nt); break;
+            case UnaryOp.Relu: Map2(new ReluGrad(), x, gy, gx, n, nt); break;
+            case UnaryOp.GeluErf: Map2(new GeluErfGrad(), x, gy, gx, n, nt); break;
+            case UnaryOp.GeluTanh: Map2(new GeluTanhGrad(), x, gy, gx, n, nt); break;
+            case UnaryOp.Clamp: Map2(new ClampGrad(a, b), x, gy, gx, n, nt); break;
+            case UnaryOp.RDivScalar: Map2(new RDivGrad(a), x, gy, gx, n, nt); break;
+            case UnaryOp.Exp: Map2(new ExpGrad(), y, gy, gx, n, nt); break;
+            case UnaryOp.Sqrt: Map2(new SqrtGrad(), y, gy, gx, n, nt); break;
+            case UnaryOp.Rsqrt: Map2(new RsqrtGrad(), y, gy, gx, n, nt); break;
+            case UnaryOp.Sigmoid: Map2(new SigmoidGrad(), y, gy, gx, n, nt); break;
+            case UnaryOp.Tanh: Map2(new TanhGrad(), y, gy, gx, n, nt); break;
             case UnaryOp.PowScalar:
                 if (a == 0f) new Span<float>(gx, n).Clear();
-                else if (a == 2f) Map2(new SquareGrad(), x, gy, gx, n);
-                else if (a == 1f) { if (gy != gx) Map(new IdentityOp(), gy, gx, n); }
-                else if (a == 3f) Map2(new CubeGrad(), x, gy, gx, n);
+                else if (a == 2f) Map2(new SquareGrad(), x, gy, gx, n, nt);
+                else if (a == 1f) { if (gy != gx) Map(new IdentityOp(), gy, gx, n, nt); }
+                else if (a == 3f) Map2(new CubeGrad(), x, gy, gx, n, nt);
                 else
                     for (int i = 0; i < n; i++) gx[i] = ScalarMath.UnaryBackward(op, x[i], 0f, gy[i], a, b);
                 break;
@@ -185,11 +187,36 @@ public static unsafe class CpuUnary
     internal interface IVecUnary { Vector256<float> Apply(Vector256<float> x); }
     internal interface IVecBinary { Vector256<float> Apply(Vector256<float> u, Vector256<float> v); }
 
-    /// <summary>y[i] = op(x[i]) for i in [0, n), 4× unrolled, masked tail.</summary>
+    /// <summary>Outputs at least this large (bytes, whole call) are written with non-temporal stores when they do not
+    /// alias an input: they would not stay in cache anyway (L3 is 32 MB here), and streaming stores skip the read
+    /// for ownership of every output line, a third of an elementwise op's memory traffic. Smaller outputs stay in
+    /// cache for their consumer.</summary>
+    internal const long NonTemporalMinBytes = 16L << 20;
+
+    /// <summary>y[i] = op(x[i]) for i in [0, n), 4× unrolled, masked head/tail. With <paramref name="nt"/> (and y not
+    /// x) the body uses aligned non-temporal stores after a masked head that aligns y to 32 bytes; every element
+    /// gets the same arithmetic either way.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Map<T>(T op, float* x, float* y, int n) where T : struct, IVecUnary
+    internal static void Map<T>(T op, float* x, float* y, int n, bool nt = false) where T : struct, IVecUnary
     {
         int i = 0;
+        if (nt && x != y && ((nint)y & 3) == 0 && n >= 64)
+        {
+            int h = (int)(((32 - ((nint)y & 31)) & 31) >> 2);
+            if (h > 0) CpuVecMath.StoreTail(y, op.Apply(CpuVecMath.LoadTail(x, h)), h);
+            for (i = h; i <= n - 32; i += 32)
+            {
+                var v0 = Avx.LoadVector256(x + i);
+                var v1 = Avx.LoadVector256(x + i + 8);
+                var v2 = Avx.LoadVector256(x + i + 16);
+                var v3 = Avx.LoadVector256(x + i + 24);
+                Avx.StoreAlignedNonTemporal(y + i, op.Apply(v0));
+                Avx.StoreAlignedNonTemporal(y + i + 8, op.Apply(v1));
+                Avx.StoreAlignedNonTemporal(y + i + 16, op.Apply(v2));
+                Avx.StoreAlignedNonTemporal(y + i + 24, op.Apply(v3));
+            }
+            Sse.StoreFence();
+        }
         for (; i <= n - 32; i += 32)
         {
             var v0 = Avx.LoadVector256(x + i);
@@ -209,11 +236,33 @@ public static unsafe class CpuUnary
         }
     }
 
-    /// <summary>z[i] = op(u[i], v[i]) for i in [0, n), 4× unrolled, masked tail.</summary>
+    /// <summary>z[i] = op(u[i], v[i]) for i in [0, n), 4× unrolled, masked head/tail, optional non-temporal body
+    /// as in <see cref="Map{T}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Map2<T>(T op, float* u, float* v, float* z, int n) where T : struct, IVecBinary
+    internal static void Map2<T>(T op, float* u, float* v, float* z, int n, bool nt = false) where T : struct, IVecBinary
     {
         int i = 0;
+        if (nt && z != u && z != v && ((nint)z & 3) == 0 && n >= 64)
+        {
+            int h = (int)(((32 - ((nint)z & 31)) & 31) >> 2);
+            if (h > 0) CpuVecMath.StoreTail(z, op.Apply(CpuVecMath.LoadTail(u, h), CpuVecMath.LoadTail(v, h)), h);
+            for (i = h; i <= n - 32; i += 32)
+            {
+                var u0 = Avx.LoadVector256(u + i);
+                var u1 = Avx.LoadVector256(u + i + 8);
+                var u2 = Avx.LoadVector256(u + i + 16);
+                var u3 = Avx.LoadVector256(u + i + 24);
+                var v0 = Avx.LoadVector256(v + i);
+                var v1 = Avx.LoadVector256(v + i + 8);
+                var v2 = Avx.LoadVector256(v + i + 16);
+                var v3 = Avx.LoadVector256(v + i + 24);
+                Avx.StoreAlignedNonTemporal(z + i, op.Apply(u0, v0));
+                Avx.StoreAlignedNonTemporal(z + i + 8, op.Apply(u1, v1));
+                Avx.StoreAlignedNonTemporal(z + i + 16, op.Apply(u2, v2));
+                Avx.StoreAlignedNonTemporal(z + i + 24, op.Apply(u3, v3));
+            }
+            Sse.StoreFence();
+        }
         for (; i <= n - 32; i += 32)
         {
             var u0 = Avx.LoadVector256(u + i);

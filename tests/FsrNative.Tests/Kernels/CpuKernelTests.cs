@@ -273,3 +273,87 @@ public class CpuKernelTests
         Assert.Equal([1f, -1f, 1f, -1f], new[] { st.GetElement(4), st.GetElement(5), st.GetElement(6), st.GetElement(7) });
     }
 }
+
+/// <summary>Outputs of 16 MB and more take the non-temporal (streaming store) paths: they must give the same bits as
+/// the cached path, which smaller calls on slices of the same data take; a misaligned start checks the head peel.</summary>
+[Trait("Category", "Kernels")]
+public class CpuStreamingStoreTests
+{
+    const int Big = (1 << 22) + 37; // > 16 MB of output
+    const int Slice = 1 << 20;      // 4 MB: below the streaming threshold
+
+    [Fact]
+    public void Elementwise_Streaming_MatchesCached()
+    {
+        var x = CpuTestData.Uniform(Big + 3, 1);
+        var b = CpuTestData.Uniform(Big + 3, 2);
+        var big = new float[Big + 3];
+        var small = new float[Big + 3];
+        CpuUnary.Forward(UnaryOp.GeluErf, x.AsSpan(3), big.AsSpan(1, Big), 0, 0);
+        for (int s = 0; s < Big; s += Slice)
+        {
+            int n = Math.Min(Slice, Big - s);
+            CpuUnary.Forward(UnaryOp.GeluErf, x.AsSpan(3 + s, n), small.AsSpan(1 + s, n), 0, 0);
+        }
+        CpuTestData.AssertBitwiseEqual(small, big, "gelu streaming");
+        CpuBinary.Forward(BinaryOp.Add, x.AsSpan(2, Big), b.AsSpan(1, Big), big.AsSpan(0, Big));
+        for (int s = 0; s < Big; s += Slice)
+        {
+            int n = Math.Min(Slice, Big - s);
+            CpuBinary.Forward(BinaryOp.Add, x.AsSpan(2 + s, n), b.AsSpan(1 + s, n), small.AsSpan(s, n));
+        }
+        CpuTestData.AssertBitwiseEqual(small, big, "add streaming");
+        CpuUnary.Backward(UnaryOp.GeluErf, x.AsSpan(0, Big), default, b.AsSpan(3, Big), big.AsSpan(2, Big), 0, 0);
+        for (int s = 0; s < Big; s += Slice)
+        {
+            int n = Math.Min(Slice, Big - s);
+            CpuUnary.Backward(UnaryOp.GeluErf, x.AsSpan(s, n), default, b.AsSpan(3 + s, n), small.AsSpan(2 + s, n), 0, 0);
+        }
+        CpuTestData.AssertBitwiseEqual(small, big, "gelu backward streaming");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Softmax_Streaming_MatchesCached(bool log)
+    {
+        int l = 785, rows = Big / l + 1, part = Slice / l;
+        var x = CpuTestData.Uniform(rows * l + 1, 3, -6, 6);
+        var big = new float[rows * l + 1];
+        var small = new float[rows * l + 1];
+        CpuSoftmax.Forward(x.AsSpan(1), big.AsSpan(1), rows, l, 1, log);
+        for (int r = 0; r < rows; r += part)
+        {
+            int n = Math.Min(part, rows - r);
+            CpuSoftmax.Forward(x.AsSpan(1 + r * l, n * l), small.AsSpan(1 + r * l, n * l), n, l, 1, log);
+        }
+        CpuTestData.AssertBitwiseEqual(small, big, "softmax streaming");
+        var gx = new float[rows * l];
+        var gxs = new float[rows * l];
+        CpuSoftmax.Backward(big.AsSpan(1), x.AsSpan(0, rows * l), gx, rows, l, 1, log);
+        for (int r = 0; r < rows; r += part)
+        {
+            int n = Math.Min(part, rows - r);
+            CpuSoftmax.Backward(big.AsSpan(1 + r * l, n * l), x.AsSpan(r * l, n * l), gxs.AsSpan(r * l, n * l), n, l, 1, log);
+        }
+        CpuTestData.AssertBitwiseEqual(gxs, gx, "softmax backward streaming");
+    }
+
+    [Fact]
+    public void LayerNorm_Streaming_MatchesCached()
+    {
+        int c = 771, rows = Big / c + 1, part = Slice / c;
+        var x = CpuTestData.Uniform(rows * c + 2, 4);
+        var gamma = CpuTestData.Uniform(c, 5);
+        var beta = CpuTestData.Uniform(c, 6);
+        var big = new float[rows * c + 1];
+        var small = new float[rows * c + 1];
+        CpuLayerNorm.Forward(x.AsSpan(2), gamma, beta, big.AsSpan(1), default, default, rows, c, 1e-5f);
+        for (int r = 0; r < rows; r += part)
+        {
+            int n = Math.Min(part, rows - r);
+            CpuLayerNorm.Forward(x.AsSpan(2 + r * c, n * c), gamma, beta, small.AsSpan(1 + r * c, n * c), default, default, n, c, 1e-5f);
+        }
+        CpuTestData.AssertBitwiseEqual(small, big, "layer_norm streaming");
+    }
+}
