@@ -3,8 +3,12 @@ namespace FsrNative.Kernels;
 /// <summary>
 /// Scalar float math shared by the CPU kernels (reference versions and tails) and the ILGPU kernels.
 /// Every member is static, allocation-free and exception-free, and uses only arithmetic, comparisons, switch and
-/// <see cref="MathF"/> functions that ILGPU maps to device intrinsics (Exp, Log, Sqrt, Tanh, Abs, Pow,
-/// FusedMultiplyAdd, CopySign, Max, Min), so the same code compiles for the GPU.
+/// <see cref="MathF"/> functions that ILGPU maps to device intrinsics (Exp, Log, Sqrt, Tanh, Abs, CopySign; Pow
+/// needs ILGPU.Algorithms' <c>EnableAlgorithms()</c> on the context), so the same code compiles for the GPU.
+/// Checked: both kernels calling Unary/UnaryGrad/UnaryBackward/Binary compile to PTX for sm_80 and sm_90 and agree
+/// with .NET on ILGPU's CPU accelerator. MathF.FusedMultiplyAdd is NOT used: ILGPU's PTX backend leaves it as an
+/// unresolved <c>.extern .func FusedMultiplyAdd</c> (it has an intrinsic only through libdevice/NVVM). <see cref="Mad"/>
+/// (a·b + c) is used instead; ptxas contracts it to fma.rn.f32 (its default --fmad=true), the CPU JIT does not.
 /// <para>Gradient conventions follow PyTorch's autograd formulas (tools/autograd/derivatives.yaml and
 /// FunctionsManual.cpp) exactly, including their boundary values; see <see cref="UnaryBackward"/>.</para>
 /// </summary>
@@ -25,7 +29,8 @@ public static class ScalarMath
     // Minimax coefficients fitted for this project (Lawson-weighted least squares against 40-digit mpmath erf):
     // |x| <= ErfSplit: erf(x) = x + x·P(x²), P of degree 5, relative fit error 1.7e-8;
     // ErfSplit < |x| <= 4: erf(x) = 1 − exp(t·R(t) − t), t = |x|, R of degree 6, absolute fit error 6.5e-10.
-    // Measured in float with FMA against an exact erf: max 1.13 ulp, max abs error 6.7e-8 (see the tests).
+    // Measured in float against an exact erf: with FMA (the Vector256 path, GPU) max 1.13 ulp / 6.7e-8 absolute; with
+    // separate multiply and add (this scalar code on the CPU) see ScalarErf_MaxAbsError_Below2e7_And_About1Ulp.
     internal const float ErfP5 = -0.0005964098f, ErfP4 = 0.0049879737f, ErfP3 = -0.026763104f,
         ErfP2 = 0.112817205f, ErfP1 = -0.37612486f, ErfP0 = 0.12837915f;
     internal const float ErfR6 = -1.1803925E-05f, ErfR5 = 0.00032848702f, ErfR4 = -0.0036653546f,
@@ -39,23 +44,23 @@ public static class ScalarMath
         {
             if (t > 4f) return MathF.CopySign(1f, x); // erfc(4) = 1.5e-8 < ½ ulp(1): erf rounds to ±1 beyond
             float r = ErfR6;
-            r = MathF.FusedMultiplyAdd(r, t, ErfR5);
-            r = MathF.FusedMultiplyAdd(r, t, ErfR4);
-            r = MathF.FusedMultiplyAdd(r, t, ErfR3);
-            r = MathF.FusedMultiplyAdd(r, t, ErfR2);
-            r = MathF.FusedMultiplyAdd(r, t, ErfR1);
-            r = MathF.FusedMultiplyAdd(r, t, ErfR0);
-            r = MathF.FusedMultiplyAdd(r, t, -t);
+            r = Mad(r, t, ErfR5);
+            r = Mad(r, t, ErfR4);
+            r = Mad(r, t, ErfR3);
+            r = Mad(r, t, ErfR2);
+            r = Mad(r, t, ErfR1);
+            r = Mad(r, t, ErfR0);
+            r = Mad(r, t, -t);
             return MathF.CopySign(1f - MathF.Exp(r), x);
         }
         float s = x * x;
         float p = ErfP5;
-        p = MathF.FusedMultiplyAdd(p, s, ErfP4);
-        p = MathF.FusedMultiplyAdd(p, s, ErfP3);
-        p = MathF.FusedMultiplyAdd(p, s, ErfP2);
-        p = MathF.FusedMultiplyAdd(p, s, ErfP1);
-        p = MathF.FusedMultiplyAdd(p, s, ErfP0);
-        return MathF.FusedMultiplyAdd(p, x, x);
+        p = Mad(p, s, ErfP4);
+        p = Mad(p, s, ErfP3);
+        p = Mad(p, s, ErfP2);
+        p = Mad(p, s, ErfP1);
+        p = Mad(p, s, ErfP0);
+        return Mad(p, x, x);
     }
 
     /// <summary>Logistic sigmoid 1/(1+e^−x); saturates to exactly 0 and 1.</summary>
@@ -65,7 +70,7 @@ public static class ScalarMath
     public static float GeluErf(float x)
     {
         float h = 0.5f * x;
-        return MathF.FusedMultiplyAdd(h, Erf(x * Sqrt1_2), h);
+        return Mad(h, Erf(x * Sqrt1_2), h);
     }
 
     /// <summary>d/dx GELU(x) = Φ(x) + x·φ(x), as PyTorch's GeluBackward: cdf + x·kAlpha·exp(−x²/2).</summary>
@@ -73,14 +78,14 @@ public static class ScalarMath
     {
         float cdf = 0.5f * (1f + Erf(x * Sqrt1_2));
         float pdf = InvSqrt2Pi * MathF.Exp(-0.5f * x * x);
-        return MathF.FusedMultiplyAdd(x, pdf, cdf);
+        return Mad(x, pdf, cdf);
     }
 
     /// <summary>GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))), written as x·σ(2u) (the same function,
     /// without the cancellation of 1 + tanh for negative x).</summary>
     public static float GeluTanh(float x)
     {
-        float u = Sqrt2OverPi * MathF.FusedMultiplyAdd(GeluKappa * x * x, x, x);
+        float u = Sqrt2OverPi * Mad(GeluKappa * x * x, x, x);
         return x / (1f + MathF.Exp(-2f * u));
     }
 
@@ -88,11 +93,11 @@ public static class ScalarMath
     public static float GeluTanhGrad(float x)
     {
         float x2 = x * x;
-        float inner = Sqrt2OverPi * MathF.FusedMultiplyAdd(GeluKappa * x2, x, x);
+        float inner = Sqrt2OverPi * Mad(GeluKappa * x2, x, x);
         float th = MathF.Tanh(inner);
         float left = 0.5f * x;
         float leftDerivative = 0.5f * (1f + th);
-        float rightDerivative = left * (1f - th * th) * (Sqrt2OverPi * MathF.FusedMultiplyAdd(3f * GeluKappa, x2, 1f));
+        float rightDerivative = left * (1f - th * th) * (Sqrt2OverPi * Mad(3f * GeluKappa, x2, 1f));
         return leftDerivative + rightDerivative;
     }
 
@@ -229,6 +234,9 @@ public static class ScalarMath
             default: return float.NaN;
         }
     }
+
+    /// <summary>a·b + c, two roundings on the CPU (the .NET JIT does not contract), one on the GPU (ptxas fuses).</summary>
+    public static float Mad(float a, float b, float c) => a * b + c;
 
     /// <summary>x ≠ x: NaN test in plain arithmetic (compiles everywhere ILGPU does).</summary>
 #pragma warning disable CS1718 // comparison to the same variable is the point
