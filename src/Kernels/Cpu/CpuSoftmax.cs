@@ -375,7 +375,7 @@ public static unsafe class CpuSoftmax
         public Vector256<float> Apply(Vector256<float> y, Vector256<float> g) => Avx.Multiply(y, Avx.Subtract(g, v));
     }
 
-    readonly struct LogSoftmaxGrad(float s) : CpuUnary.IVecBinary
+    readonly struct LogSoftmaxGrad(float s) : CpuUnary.IVecBinary, CpuUnary.IHeavy
     {
         readonly Vector256<float> v = Vector256.Create(s);
         public Vector256<float> Apply(Vector256<float> y, Vector256<float> g) => Fma.MultiplyAddNegated(CpuVecMath.Exp(y), v, g);

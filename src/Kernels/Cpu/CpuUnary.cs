@@ -186,12 +186,17 @@ public static unsafe class CpuUnary
 
     internal interface IVecUnary { Vector256<float> Apply(Vector256<float> x); }
     internal interface IVecBinary { Vector256<float> Apply(Vector256<float> u, Vector256<float> v); }
+    /// <summary>Marks ops with long polynomial chains (exp, erf, tanh…): the loops unroll them 2× instead of 4×, which
+    /// keeps their temporaries in the 16 ymm registers (4× spills) while still overlapping two chains.</summary>
+    internal interface IHeavy { }
 
     /// <summary>Outputs at least this large (bytes, whole call) are written with non-temporal stores when they do not
     /// alias an input: they would not stay in cache anyway (L3 is 32 MB here), and streaming stores skip the read
     /// for ownership of every output line, a third of an elementwise op's memory traffic. Smaller outputs stay in
-    /// cache for their consumer.</summary>
-    internal const long NonTemporalMinBytes = 16L << 20;
+    /// cache for their consumer. The environment variable FSRNATIVE_CPU_STREAMING_MIN_BYTES overrides it (for tuning;
+    /// results are bitwise the same either way).</summary>
+    internal static readonly long NonTemporalMinBytes =
+        long.TryParse(Environment.GetEnvironmentVariable("FSRNATIVE_CPU_STREAMING_MIN_BYTES"), out long v) && v > 0 ? v : 16L << 20;
 
     /// <summary>y[i] = op(x[i]) for i in [0, n), 4× unrolled, masked head/tail. With <paramref name="nt"/> (and y not
     /// x) the body uses aligned non-temporal stores after a masked head that aligns y to 32 bytes; every element
@@ -204,30 +209,50 @@ public static unsafe class CpuUnary
         {
             int h = (int)(((32 - ((nint)y & 31)) & 31) >> 2);
             if (h > 0) CpuVecMath.StoreTail(y, op.Apply(CpuVecMath.LoadTail(x, h)), h);
-            for (i = h; i <= n - 32; i += 32)
+            i = h;
+            if (default(T) is IHeavy)
+                for (; i <= n - 16; i += 16)
+                {
+                    var v0 = Avx.LoadVector256(x + i);
+                    var v1 = Avx.LoadVector256(x + i + 8);
+                    Avx.StoreAlignedNonTemporal(y + i, op.Apply(v0));
+                    Avx.StoreAlignedNonTemporal(y + i + 8, op.Apply(v1));
+                }
+            else
+                for (; i <= n - 32; i += 32)
+                {
+                    var v0 = Avx.LoadVector256(x + i);
+                    var v1 = Avx.LoadVector256(x + i + 8);
+                    var v2 = Avx.LoadVector256(x + i + 16);
+                    var v3 = Avx.LoadVector256(x + i + 24);
+                    Avx.StoreAlignedNonTemporal(y + i, op.Apply(v0));
+                    Avx.StoreAlignedNonTemporal(y + i + 8, op.Apply(v1));
+                    Avx.StoreAlignedNonTemporal(y + i + 16, op.Apply(v2));
+                    Avx.StoreAlignedNonTemporal(y + i + 24, op.Apply(v3));
+                }
+            for (; i <= n - 8; i += 8) Avx.StoreAlignedNonTemporal(y + i, op.Apply(Avx.LoadVector256(x + i)));
+            Sse.StoreFence();
+        }
+        if (default(T) is IHeavy)
+            for (; i <= n - 16; i += 16)
+            {
+                var v0 = Avx.LoadVector256(x + i);
+                var v1 = Avx.LoadVector256(x + i + 8);
+                Avx.Store(y + i, op.Apply(v0));
+                Avx.Store(y + i + 8, op.Apply(v1));
+            }
+        else
+            for (; i <= n - 32; i += 32)
             {
                 var v0 = Avx.LoadVector256(x + i);
                 var v1 = Avx.LoadVector256(x + i + 8);
                 var v2 = Avx.LoadVector256(x + i + 16);
                 var v3 = Avx.LoadVector256(x + i + 24);
-                Avx.StoreAlignedNonTemporal(y + i, op.Apply(v0));
-                Avx.StoreAlignedNonTemporal(y + i + 8, op.Apply(v1));
-                Avx.StoreAlignedNonTemporal(y + i + 16, op.Apply(v2));
-                Avx.StoreAlignedNonTemporal(y + i + 24, op.Apply(v3));
+                Avx.Store(y + i, op.Apply(v0));
+                Avx.Store(y + i + 8, op.Apply(v1));
+                Avx.Store(y + i + 16, op.Apply(v2));
+                Avx.Store(y + i + 24, op.Apply(v3));
             }
-            Sse.StoreFence();
-        }
-        for (; i <= n - 32; i += 32)
-        {
-            var v0 = Avx.LoadVector256(x + i);
-            var v1 = Avx.LoadVector256(x + i + 8);
-            var v2 = Avx.LoadVector256(x + i + 16);
-            var v3 = Avx.LoadVector256(x + i + 24);
-            Avx.Store(y + i, op.Apply(v0));
-            Avx.Store(y + i + 8, op.Apply(v1));
-            Avx.Store(y + i + 16, op.Apply(v2));
-            Avx.Store(y + i + 24, op.Apply(v3));
-        }
         for (; i <= n - 8; i += 8) Avx.Store(y + i, op.Apply(Avx.LoadVector256(x + i)));
         if (i < n)
         {
@@ -246,7 +271,18 @@ public static unsafe class CpuUnary
         {
             int h = (int)(((32 - ((nint)z & 31)) & 31) >> 2);
             if (h > 0) CpuVecMath.StoreTail(z, op.Apply(CpuVecMath.LoadTail(u, h), CpuVecMath.LoadTail(v, h)), h);
-            for (i = h; i <= n - 32; i += 32)
+            i = h;
+            if (default(T) is IHeavy)
+                for (; i <= n - 16; i += 16)
+                {
+                    var u0 = Avx.LoadVector256(u + i);
+                    var u1 = Avx.LoadVector256(u + i + 8);
+                    var v0 = Avx.LoadVector256(v + i);
+                    var v1 = Avx.LoadVector256(v + i + 8);
+                    Avx.StoreAlignedNonTemporal(z + i, op.Apply(u0, v0));
+                    Avx.StoreAlignedNonTemporal(z + i + 8, op.Apply(u1, v1));
+                }
+            for (; i <= n - 32; i += 32)
             {
                 var u0 = Avx.LoadVector256(u + i);
                 var u1 = Avx.LoadVector256(u + i + 8);
@@ -261,8 +297,19 @@ public static unsafe class CpuUnary
                 Avx.StoreAlignedNonTemporal(z + i + 16, op.Apply(u2, v2));
                 Avx.StoreAlignedNonTemporal(z + i + 24, op.Apply(u3, v3));
             }
+            for (; i <= n - 8; i += 8) Avx.StoreAlignedNonTemporal(z + i, op.Apply(Avx.LoadVector256(u + i), Avx.LoadVector256(v + i)));
             Sse.StoreFence();
         }
+        if (default(T) is IHeavy)
+            for (; i <= n - 16; i += 16)
+            {
+                var u0 = Avx.LoadVector256(u + i);
+                var u1 = Avx.LoadVector256(u + i + 8);
+                var v0 = Avx.LoadVector256(v + i);
+                var v1 = Avx.LoadVector256(v + i + 8);
+                Avx.Store(z + i, op.Apply(u0, v0));
+                Avx.Store(z + i + 8, op.Apply(u1, v1));
+            }
         for (; i <= n - 32; i += 32)
         {
             var u0 = Avx.LoadVector256(u + i);
@@ -299,12 +346,12 @@ public static unsafe class CpuUnary
     struct RecipSquareOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => Avx.Divide(Vector256.Create(1f), Avx.Multiply(x, x)); }
     /// <summary>max(0, x) with Avx.Max's NaN rule (second operand): NaN stays NaN, like torch.relu.</summary>
     struct ReluOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => Avx.Max(Vector256<float>.Zero, x); }
-    struct GeluErfOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.GeluErf(x); }
-    struct GeluTanhOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.GeluTanh(x); }
-    struct ExpOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Exp(x); }
-    struct LogOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Log(x); }
-    struct TanhOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Tanh(x); }
-    struct SigmoidOp : IVecUnary { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Sigmoid(x); }
+    struct GeluErfOp : IVecUnary, IHeavy { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.GeluErf(x); }
+    struct GeluTanhOp : IVecUnary, IHeavy { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.GeluTanh(x); }
+    struct ExpOp : IVecUnary, IHeavy { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Exp(x); }
+    struct LogOp : IVecUnary, IHeavy { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Log(x); }
+    struct TanhOp : IVecUnary, IHeavy { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Tanh(x); }
+    struct SigmoidOp : IVecUnary, IHeavy { public Vector256<float> Apply(Vector256<float> x) => CpuVecMath.Sigmoid(x); }
 
     struct ClampOp(float a, float b) : IVecUnary
     {
@@ -356,8 +403,8 @@ public static unsafe class CpuUnary
     struct CubeGrad : IVecBinary { public Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Avx.Multiply(g, Avx.Multiply(Vector256.Create(3f), Avx.Multiply(x, x))); }
     /// <summary>torch threshold_backward: gx = x ≤ 0 ? 0 : gy (NaN x passes gy).</summary>
     struct ReluGrad : IVecBinary { public Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Avx.AndNot(Avx.CompareLessThanOrEqual(x, Vector256<float>.Zero), g); }
-    struct GeluErfGrad : IVecBinary { public Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Avx.Multiply(g, CpuVecMath.GeluErfGrad(x)); }
-    struct GeluTanhGrad : IVecBinary { public Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Avx.Multiply(g, CpuVecMath.GeluTanhGrad(x)); }
+    struct GeluErfGrad : IVecBinary, IHeavy { public Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Avx.Multiply(g, CpuVecMath.GeluErfGrad(x)); }
+    struct GeluTanhGrad : IVecBinary, IHeavy { public Vector256<float> Apply(Vector256<float> x, Vector256<float> g) => Avx.Multiply(g, CpuVecMath.GeluTanhGrad(x)); }
     struct ExpGrad : IVecBinary { public Vector256<float> Apply(Vector256<float> y, Vector256<float> g) => Avx.Multiply(g, y); }
     struct SqrtGrad : IVecBinary { public Vector256<float> Apply(Vector256<float> y, Vector256<float> g) => Avx.Divide(g, Avx.Multiply(Vector256.Create(2f), y)); }
     struct RsqrtGrad : IVecBinary
