@@ -186,8 +186,9 @@ public static unsafe class CpuUnary
 
     internal interface IVecUnary { Vector256<float> Apply(Vector256<float> x); }
     internal interface IVecBinary { Vector256<float> Apply(Vector256<float> u, Vector256<float> v); }
-    /// <summary>Marks ops with long polynomial chains (exp, erf, tanh…): the loops unroll them 2× instead of 4×, which
-    /// keeps their temporaries in the 16 ymm registers (4× spills) while still overlapping two chains.</summary>
+    /// <summary>Marks ops with long polynomial chains (exp, erf, tanh…): the loops do not unroll them. Unrolled copies
+    /// made the JIT spill ymm registers in the hot loop (a 6 KB frame for GELU's gradient); one ~60-instruction body
+    /// per iteration already gives the out-of-order core independent work from consecutive iterations.</summary>
     internal interface IHeavy { }
 
     /// <summary>Outputs at least this large (bytes, whole call) are written with non-temporal stores when they do not
@@ -210,15 +211,7 @@ public static unsafe class CpuUnary
             int h = (int)(((32 - ((nint)y & 31)) & 31) >> 2);
             if (h > 0) CpuVecMath.StoreTail(y, op.Apply(CpuVecMath.LoadTail(x, h)), h);
             i = h;
-            if (default(T) is IHeavy)
-                for (; i <= n - 16; i += 16)
-                {
-                    var v0 = Avx.LoadVector256(x + i);
-                    var v1 = Avx.LoadVector256(x + i + 8);
-                    Avx.StoreAlignedNonTemporal(y + i, op.Apply(v0));
-                    Avx.StoreAlignedNonTemporal(y + i + 8, op.Apply(v1));
-                }
-            else
+            if (!(default(T) is IHeavy))
                 for (; i <= n - 32; i += 32)
                 {
                     var v0 = Avx.LoadVector256(x + i);
@@ -233,15 +226,7 @@ public static unsafe class CpuUnary
             for (; i <= n - 8; i += 8) Avx.StoreAlignedNonTemporal(y + i, op.Apply(Avx.LoadVector256(x + i)));
             Sse.StoreFence();
         }
-        if (default(T) is IHeavy)
-            for (; i <= n - 16; i += 16)
-            {
-                var v0 = Avx.LoadVector256(x + i);
-                var v1 = Avx.LoadVector256(x + i + 8);
-                Avx.Store(y + i, op.Apply(v0));
-                Avx.Store(y + i + 8, op.Apply(v1));
-            }
-        else
+        if (!(default(T) is IHeavy))
             for (; i <= n - 32; i += 32)
             {
                 var v0 = Avx.LoadVector256(x + i);
@@ -272,16 +257,26 @@ public static unsafe class CpuUnary
             int h = (int)(((32 - ((nint)z & 31)) & 31) >> 2);
             if (h > 0) CpuVecMath.StoreTail(z, op.Apply(CpuVecMath.LoadTail(u, h), CpuVecMath.LoadTail(v, h)), h);
             i = h;
-            if (default(T) is IHeavy)
-                for (; i <= n - 16; i += 16)
+            if (!(default(T) is IHeavy))
+                for (; i <= n - 32; i += 32)
                 {
                     var u0 = Avx.LoadVector256(u + i);
                     var u1 = Avx.LoadVector256(u + i + 8);
+                    var u2 = Avx.LoadVector256(u + i + 16);
+                    var u3 = Avx.LoadVector256(u + i + 24);
                     var v0 = Avx.LoadVector256(v + i);
                     var v1 = Avx.LoadVector256(v + i + 8);
+                    var v2 = Avx.LoadVector256(v + i + 16);
+                    var v3 = Avx.LoadVector256(v + i + 24);
                     Avx.StoreAlignedNonTemporal(z + i, op.Apply(u0, v0));
                     Avx.StoreAlignedNonTemporal(z + i + 8, op.Apply(u1, v1));
+                    Avx.StoreAlignedNonTemporal(z + i + 16, op.Apply(u2, v2));
+                    Avx.StoreAlignedNonTemporal(z + i + 24, op.Apply(u3, v3));
                 }
+            for (; i <= n - 8; i += 8) Avx.StoreAlignedNonTemporal(z + i, op.Apply(Avx.LoadVector256(u + i), Avx.LoadVector256(v + i)));
+            Sse.StoreFence();
+        }
+        if (!(default(T) is IHeavy))
             for (; i <= n - 32; i += 32)
             {
                 var u0 = Avx.LoadVector256(u + i);
@@ -292,39 +287,11 @@ public static unsafe class CpuUnary
                 var v1 = Avx.LoadVector256(v + i + 8);
                 var v2 = Avx.LoadVector256(v + i + 16);
                 var v3 = Avx.LoadVector256(v + i + 24);
-                Avx.StoreAlignedNonTemporal(z + i, op.Apply(u0, v0));
-                Avx.StoreAlignedNonTemporal(z + i + 8, op.Apply(u1, v1));
-                Avx.StoreAlignedNonTemporal(z + i + 16, op.Apply(u2, v2));
-                Avx.StoreAlignedNonTemporal(z + i + 24, op.Apply(u3, v3));
-            }
-            for (; i <= n - 8; i += 8) Avx.StoreAlignedNonTemporal(z + i, op.Apply(Avx.LoadVector256(u + i), Avx.LoadVector256(v + i)));
-            Sse.StoreFence();
-        }
-        if (default(T) is IHeavy)
-            for (; i <= n - 16; i += 16)
-            {
-                var u0 = Avx.LoadVector256(u + i);
-                var u1 = Avx.LoadVector256(u + i + 8);
-                var v0 = Avx.LoadVector256(v + i);
-                var v1 = Avx.LoadVector256(v + i + 8);
                 Avx.Store(z + i, op.Apply(u0, v0));
                 Avx.Store(z + i + 8, op.Apply(u1, v1));
+                Avx.Store(z + i + 16, op.Apply(u2, v2));
+                Avx.Store(z + i + 24, op.Apply(u3, v3));
             }
-        for (; i <= n - 32; i += 32)
-        {
-            var u0 = Avx.LoadVector256(u + i);
-            var u1 = Avx.LoadVector256(u + i + 8);
-            var u2 = Avx.LoadVector256(u + i + 16);
-            var u3 = Avx.LoadVector256(u + i + 24);
-            var v0 = Avx.LoadVector256(v + i);
-            var v1 = Avx.LoadVector256(v + i + 8);
-            var v2 = Avx.LoadVector256(v + i + 16);
-            var v3 = Avx.LoadVector256(v + i + 24);
-            Avx.Store(z + i, op.Apply(u0, v0));
-            Avx.Store(z + i + 8, op.Apply(u1, v1));
-            Avx.Store(z + i + 16, op.Apply(u2, v2));
-            Avx.Store(z + i + 24, op.Apply(u3, v3));
-        }
         for (; i <= n - 8; i += 8) Avx.Store(z + i, op.Apply(Avx.LoadVector256(u + i), Avx.LoadVector256(v + i)));
         if (i < n)
         {
