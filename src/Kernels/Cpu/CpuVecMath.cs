@@ -260,7 +260,9 @@ internal static class CpuParallel
     /// <summary>Below this many elements of work a kernel runs on the calling thread.</summary>
     public const long MinParallelWork = 1 << 16;
 
-    public static int Workers => Environment.ProcessorCount;
+    /// <summary>Cores the kernels use: Environment.ProcessorCount, or FSRNATIVE_CPU_THREADS when set (1 = never split).</summary>
+    public static readonly int Workers =
+        int.TryParse(Environment.GetEnvironmentVariable("FSRNATIVE_CPU_THREADS"), out int t) && t > 0 ? t : Environment.ProcessorCount;
 
     /// <summary>Runs body(start, end) over [0, n) split into chunks that are multiples of <paramref name="align"/>
     /// (except the last), in parallel when n·workPerItem ≥ <see cref="MinParallelWork"/> and more than one core exists.</summary>
