@@ -8,9 +8,11 @@ namespace FsrNative.Kernels.Cpu;
 /// <summary>
 /// layer_norm over the last axis of a contiguous (rows, c) block, its backward, and the fused residual variant
 /// used by transformer blocks (sum = x + residual, then layer_norm of the sum).
-/// <para>Forward per row: mean (blocked 32-lane sum), biased variance by a second pass over the row
-/// (Σ(x−μ)² − (Σ(x−μ))²/c, which stays accurate when |μ| ≫ σ), rstd = 1/√(var + eps), then
-/// y = ((x − μ)·rstd)·γ + β (one FMA). The row is in L1 after the first pass: memory sees x once and y once.
+/// <para>Forward per row: one pass for the shifted moments Σd, Σd² (d = x − x₀, 32 lanes), giving the mean and the
+/// biased variance (Σd² − (Σd)²/c)/c; the shift by the row's first element keeps |μ| ≫ σ rows accurate, and when
+/// x₀ lies ≥ 3σ from the mean (the subtraction would cancel more than 3 bits) a second pass recomputes
+/// Σ(x−μ)² − (Σ(x−μ))²/c about the mean. Then rstd = 1/√(var + eps) and y = ((x − μ)·rstd)·γ + β (one FMA).
+/// The row is in L1 after the first pass: memory sees x once and y once.
 /// mean and rstd (length rows) are written for the backward; either may be empty when not needed.</para>
 /// <para>Backward: gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = gy·γ, x̂ = (x − μ)·rstd; γ/β gradients
 /// Σ_rows gy·x̂ and Σ_rows gy are accumulated per fixed block of rows (the blocks depend on the shape only) and
@@ -181,18 +183,34 @@ public static unsafe class CpuLayerNorm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void NormalizeRow(float* x, float* res, float* sumOut, float* gamma, float* beta, float* y, float* meanOut, float* rstdOut, int c, float eps, bool nt)
     {
-        // Pass 1: Σ x (and sum = x + res written out).
+        // Pass 1: shifted moments Σd and Σd², d = x − K with K = the row's first element (and sum = x + res
+        // written out first in the fused variant). One pass gives mean and variance; the shift keeps E[d²] − E[d]²
+        // from cancelling unless K lies ≥ 3σ from the mean, and then pass 2 recomputes Σ(x − μ)² exactly.
+        float k0 = res == null ? x[0] : x[0] + res[0];
+        var kv = Vector256.Create(k0);
         var s0 = Vector256<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0;
+        var q0 = s0; var q1 = s0; var q2 = s0; var q3 = s0;
         int i = 0;
         if (res == null)
         {
             for (; i <= c - 32; i += 32)
             {
-                s0 = Avx.Add(s0, Avx.LoadVector256(x + i)); s1 = Avx.Add(s1, Avx.LoadVector256(x + i + 8));
-                s2 = Avx.Add(s2, Avx.LoadVector256(x + i + 16)); s3 = Avx.Add(s3, Avx.LoadVector256(x + i + 24));
+                var d0 = Avx.Subtract(Avx.LoadVector256(x + i), kv); var d1 = Avx.Subtract(Avx.LoadVector256(x + i + 8), kv);
+                var d2 = Avx.Subtract(Avx.LoadVector256(x + i + 16), kv); var d3 = Avx.Subtract(Avx.LoadVector256(x + i + 24), kv);
+                s0 = Avx.Add(s0, d0); s1 = Avx.Add(s1, d1); s2 = Avx.Add(s2, d2); s3 = Avx.Add(s3, d3);
+                q0 = Fma.MultiplyAdd(d0, d0, q0); q1 = Fma.MultiplyAdd(d1, d1, q1);
+                q2 = Fma.MultiplyAdd(d2, d2, q2); q3 = Fma.MultiplyAdd(d3, d3, q3);
             }
-            for (; i <= c - 8; i += 8) s0 = Avx.Add(s0, Avx.LoadVector256(x + i));
-            if (i < c) s1 = Avx.Add(s1, CpuVecMath.LoadTail(x + i, c - i));
+            for (; i <= c - 8; i += 8)
+            {
+                var d = Avx.Subtract(Avx.LoadVector256(x + i), kv);
+                s0 = Avx.Add(s0, d); q0 = Fma.MultiplyAdd(d, d, q0);
+            }
+            if (i < c)
+            {
+                var d = Avx.And(CpuVecMath.TailMask(c - i), Avx.Subtract(CpuVecMath.LoadTail(x + i, c - i), kv));
+                s1 = Avx.Add(s1, d); q1 = Fma.MultiplyAdd(d, d, q1);
+            }
         }
         else
         {
@@ -204,46 +222,58 @@ public static unsafe class CpuLayerNorm
                 var a2 = Avx.Add(Avx.LoadVector256(x + i + 16), Avx.LoadVector256(res + i + 16));
                 var a3 = Avx.Add(Avx.LoadVector256(x + i + 24), Avx.LoadVector256(res + i + 24));
                 Avx.Store(sumOut + i, a0); Avx.Store(sumOut + i + 8, a1); Avx.Store(sumOut + i + 16, a2); Avx.Store(sumOut + i + 24, a3);
-                s0 = Avx.Add(s0, a0); s1 = Avx.Add(s1, a1); s2 = Avx.Add(s2, a2); s3 = Avx.Add(s3, a3);
+                var d0 = Avx.Subtract(a0, kv); var d1 = Avx.Subtract(a1, kv); var d2 = Avx.Subtract(a2, kv); var d3 = Avx.Subtract(a3, kv);
+                s0 = Avx.Add(s0, d0); s1 = Avx.Add(s1, d1); s2 = Avx.Add(s2, d2); s3 = Avx.Add(s3, d3);
+                q0 = Fma.MultiplyAdd(d0, d0, q0); q1 = Fma.MultiplyAdd(d1, d1, q1);
+                q2 = Fma.MultiplyAdd(d2, d2, q2); q3 = Fma.MultiplyAdd(d3, d3, q3);
             }
             for (; i <= c - 8; i += 8)
             {
                 var a = Avx.Add(Avx.LoadVector256(x + i), Avx.LoadVector256(res + i));
                 Avx.Store(sumOut + i, a);
-                s0 = Avx.Add(s0, a);
+                var d = Avx.Subtract(a, kv);
+                s0 = Avx.Add(s0, d); q0 = Fma.MultiplyAdd(d, d, q0);
             }
             if (i < c)
             {
                 var a = Avx.Add(CpuVecMath.LoadTail(x + i, c - i), CpuVecMath.LoadTail(res + i, c - i));
                 CpuVecMath.StoreTail(sumOut + i, a, c - i);
-                s1 = Avx.Add(s1, a);
+                var d = Avx.And(CpuVecMath.TailMask(c - i), Avx.Subtract(a, kv));
+                s1 = Avx.Add(s1, d); q1 = Fma.MultiplyAdd(d, d, q1);
             }
             x = sumOut;
         }
-        float mean = CpuVecMath.HorizontalSum(Avx.Add(Avx.Add(s0, s1), Avx.Add(s2, s3))) / c;
-
-        // Pass 2: Σ (x − μ)² and Σ (x − μ) (compensation for the rounding of μ).
-        var m = Vector256.Create(mean);
-        var q0 = Vector256<float>.Zero; var q1 = q0; var d0 = q0; var d1 = q0;
-        i = 0;
-        for (; i <= c - 16; i += 16)
+        float sd = CpuVecMath.HorizontalSum(Avx.Add(Avx.Add(s0, s1), Avx.Add(s2, s3)));
+        float sq = CpuVecMath.HorizontalSum(Avx.Add(Avx.Add(q0, q1), Avx.Add(q2, q3)));
+        float shift = sd / c;
+        float mean = k0 + shift;
+        float m2 = sq - sd * shift;
+        if (!(sd * shift <= 0.9f * sq))
         {
-            var a = Avx.Subtract(Avx.LoadVector256(x + i), m);
-            var b = Avx.Subtract(Avx.LoadVector256(x + i + 8), m);
-            q0 = Fma.MultiplyAdd(a, a, q0); q1 = Fma.MultiplyAdd(b, b, q1);
-            d0 = Avx.Add(d0, a); d1 = Avx.Add(d1, b);
+            // Pass 2 (rare, or NaN/∞ rows): Σ (x − μ)² and Σ (x − μ) about the computed mean.
+            var mu = Vector256.Create(mean);
+            var e0 = Vector256<float>.Zero; var e1 = e0; var f0 = e0; var f1 = e0;
+            i = 0;
+            for (; i <= c - 16; i += 16)
+            {
+                var a = Avx.Subtract(Avx.LoadVector256(x + i), mu);
+                var b = Avx.Subtract(Avx.LoadVector256(x + i + 8), mu);
+                e0 = Fma.MultiplyAdd(a, a, e0); e1 = Fma.MultiplyAdd(b, b, e1);
+                f0 = Avx.Add(f0, a); f1 = Avx.Add(f1, b);
+            }
+            for (; i < c; i += 8)
+            {
+                int r = Math.Min(8, c - i);
+                var a = Avx.And(CpuVecMath.TailMask(r), Avx.Subtract(CpuVecMath.LoadTail(x + i, r), mu));
+                e0 = Fma.MultiplyAdd(a, a, e0);
+                f0 = Avx.Add(f0, a);
+            }
+            float dsum = CpuVecMath.HorizontalSum(Avx.Add(f0, f1));
+            m2 = CpuVecMath.HorizontalSum(Avx.Add(e0, e1)) - dsum * dsum / c;
         }
-        for (; i < c; i += 8)
-        {
-            int r = Math.Min(8, c - i);
-            var a = Avx.And(CpuVecMath.TailMask(r), Avx.Subtract(CpuVecMath.LoadTail(x + i, r), m));
-            q0 = Fma.MultiplyAdd(a, a, q0);
-            d0 = Avx.Add(d0, a);
-        }
-        float m2 = CpuVecMath.HorizontalSum(Avx.Add(q0, q1));
-        float dsum = CpuVecMath.HorizontalSum(Avx.Add(d0, d1));
-        float variance = MathF.Max(0f, (m2 - dsum * dsum / c) / c);
+        float variance = MathF.Max(0f, m2 / c);
         float rstd = 1f / MathF.Sqrt(variance + eps);
+        var m = Vector256.Create(mean);
         if (meanOut != null) *meanOut = mean;
         if (rstdOut != null) *rstdOut = rstd;
 

@@ -77,4 +77,24 @@ public class CpuLayerNormTests
         CpuLayerNorm.Backward(x, gamma, mean, rstd, gy, gx3, default, default, rows, c); // skip γ/β gradients
         CpuTestData.AssertBitwiseEqual(agx, gx3, "gx without γ/β gradients");
     }
+
+    [Fact]
+    public void Forward_AccurateWhenFirstElementIsAnOutlier_OrMeanDominates()
+    {
+        int rows = 4, c = 777;
+        var x = CpuTestData.Uniform(rows * c, 7, -1f, 1f);
+        x[0] = 1000f;                                                // row 0: shift far from the mean (second pass)
+        for (int j = 0; j < c; j++) x[c + j] += 10000f;              // row 1: |μ| ≫ σ
+        x[2 * c] = -3f;                                              // row 2: shift just beyond 3σ
+        for (int j = 0; j < c; j++) x[3 * c + j] = 5f;               // row 3: constant row (var 0)
+        var ey = new float[x.Length]; var em = new float[rows]; var er = new float[rows];
+        var ay = new float[x.Length]; var am = new float[rows]; var ar = new float[rows];
+        CpuLayerNorm.ForwardReference(x, [], [], ey, em, er, rows, c, 1e-5f);
+        CpuLayerNorm.Forward(x, [], [], ay, am, ar, rows, c, 1e-5f);
+        CpuTestData.AssertClose(er, ar, 2e-5, 0, "rstd");
+        // row 1: x − μ itself is rounded at 10000 (ulp 1e-3), as in any float32 implementation
+        CpuTestData.AssertClose(ey.AsSpan(0, c), ay.AsSpan(0, c), 1e-5, 1e-5, "outlier row");
+        CpuTestData.AssertClose(ey.AsSpan(c, c), ay.AsSpan(c, c), 1e-5, 3e-3, "large-mean row");
+        CpuTestData.AssertClose(ey.AsSpan(2 * c), ay.AsSpan(2 * c), 1e-5, 1e-5, "rows 2-3");
+    }
 }
