@@ -63,7 +63,7 @@ public static unsafe class CpuBinary
         fixed (float* pa0 = a, pb0 = b, py0 = y)
         {
             float* pa = pa0, pb = pb0, py = py0;
-            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            bool nt = 4L * y.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             CpuParallel.For(a.Length, op == BinaryOp.Pow ? 8 : 1, 64, (s, e) => Range(op, pa + s, pb + s, py + s, (int)(e - s), Mode.VV, 0f, nt));
         }
     }
@@ -79,7 +79,7 @@ public static unsafe class CpuBinary
         fixed (float* pa0 = a, py0 = y)
         {
             float* pa = pa0, py = py0;
-            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            bool nt = 4L * y.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             CpuParallel.For(a.Length, 1, 64, (s, e) => Range(op, pa + s, null, py + s, (int)(e - s), Mode.VS, b, nt));
         }
     }
@@ -94,7 +94,7 @@ public static unsafe class CpuBinary
         fixed (float* pb0 = b, py0 = y)
         {
             float* pb = pb0, py = py0;
-            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            bool nt = 4L * y.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             CpuParallel.For(b.Length, 1, 64, (s, e) => Range(op, null, pb + s, py + s, (int)(e - s), Mode.SV, a, nt));
         }
     }

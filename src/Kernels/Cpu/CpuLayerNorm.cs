@@ -95,7 +95,7 @@ public static unsafe class CpuLayerNorm
         fixed (float* px0 = x, pg0 = gamma, pb0 = beta, py0 = y, pm0 = mean, pr0 = rstd)
         {
             float* px = px0, pg = pg0, pb = pb0, py = py0, pm = pm0, pr = pr0;
-            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            bool nt = 4L * y.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             CpuParallel.For(rows, 3L * c, 1, (s, e) =>
             {
                 for (long r = s; r < e; r++)
@@ -123,7 +123,7 @@ public static unsafe class CpuLayerNorm
         {
             float* px = px0, pres = pres0, psum = psum0, pg = pg0, pb = pb0, py = py0, pm = pm0, pr = pr0;
             // sumOut is re-read by the row's later passes, so it takes normal stores; y may stream.
-            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            bool nt = 4L * y.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             CpuParallel.For(rows, 4L * c, 1, (s, e) =>
             {
                 for (long r = s; r < e; r++)

@@ -72,7 +72,7 @@ public static unsafe class CpuSoftmax
         fixed (float* px0 = x, py0 = y)
         {
             float* px = px0, py = py0;
-            bool nt = 4L * y.Length >= CpuUnary.NonTemporalMinBytes;
+            bool nt = 4L * y.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             if (inner == 1)
                 CpuParallel.For(outer, 4L * l, 1, (s, e) => ForwardRows(px, py, s, e, l, log, nt));
             else
@@ -103,7 +103,7 @@ public static unsafe class CpuSoftmax
         fixed (float* py0 = y, pg0 = gy, pgx0 = gx)
         {
             float* py = py0, pg = pg0, pgx = pgx0;
-            bool nt = 4L * gx.Length >= CpuUnary.NonTemporalMinBytes;
+            bool nt = 4L * gx.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             if (inner == 1)
                 CpuParallel.For(outer, 3L * l, 1, (s, e) =>
                 {

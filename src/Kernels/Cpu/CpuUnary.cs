@@ -64,7 +64,7 @@ public static unsafe class CpuUnary
         fixed (float* px0 = x, py0 = y)
         {
             float* px = px0, py = py0;
-            bool nt = 4L * x.Length >= NonTemporalMinBytes;
+            bool nt = 4L * x.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             CpuParallel.For(x.Length, WorkPerElement(op), 64, (s, e) => ForwardRange(op, px + s, py + s, (int)(e - s), a, b, nt));
         }
     }
@@ -85,7 +85,7 @@ public static unsafe class CpuUnary
         fixed (float* px0 = x, py0 = y, pg0 = gy, pgx0 = gx)
         {
             float* px = px0, py = py0, pg = pg0, pgx = pgx0;
-            bool nt = 4L * gy.Length >= NonTemporalMinBytes;
+            bool nt = 4L * gy.Length >= CpuKernelSettings.StreamingStoreMinBytes;
             CpuParallel.For(gy.Length, WorkPerElement(op), 64, (s, e) =>
                 BackwardRange(op, px == null ? null : px + s, py == null ? null : py + s, pg + s, pgx + s, (int)(e - s), a, b, nt));
         }
@@ -191,13 +191,6 @@ public static unsafe class CpuUnary
     /// per iteration already gives the out-of-order core independent work from consecutive iterations.</summary>
     internal interface IHeavy { }
 
-    /// <summary>Outputs at least this large (bytes, whole call) are written with non-temporal stores when they do not
-    /// alias an input: they would not stay in cache anyway (L3 is 32 MB here), and streaming stores skip the read
-    /// for ownership of every output line, a third of an elementwise op's memory traffic. Smaller outputs stay in
-    /// cache for their consumer. The environment variable FSRNATIVE_CPU_STREAMING_MIN_BYTES overrides it (for tuning;
-    /// results are bitwise the same either way).</summary>
-    internal static readonly long NonTemporalMinBytes =
-        long.TryParse(Environment.GetEnvironmentVariable("FSRNATIVE_CPU_STREAMING_MIN_BYTES"), out long v) && v > 0 ? v : 16L << 20;
 
     /// <summary>y[i] = op(x[i]) for i in [0, n), 4× unrolled, masked head/tail. With <paramref name="nt"/> (and y not
     /// x) the body uses aligned non-temporal stores after a masked head that aligns y to 32 bytes; every element

@@ -275,11 +275,19 @@ public class CpuKernelTests
     }
 }
 
-/// <summary>Outputs of 16 MB and more take the non-temporal (streaming store) paths: they must give the same bits as
-/// the cached path, which smaller calls on slices of the same data take; a misaligned start checks the head peel.</summary>
+/// <summary>With streaming stores switched on for outputs of 16 MB and more, the big calls take the non-temporal
+/// paths: they must give the same bits as the cached path, which smaller calls on slices of the same data take; a
+/// misaligned start checks the head peel. (The setting changes no result, so other tests running meanwhile are
+/// unaffected.)</summary>
 [Trait("Category", "Kernels")]
-public class CpuStreamingStoreTests
+public class CpuStreamingStoreTests : IDisposable
 {
+    readonly long saved = CpuKernelSettings.StreamingStoreMinBytes;
+
+    public CpuStreamingStoreTests() => CpuKernelSettings.StreamingStoreMinBytes = 16L << 20;
+
+    public void Dispose() => CpuKernelSettings.StreamingStoreMinBytes = saved;
+
     const int Big = (1 << 22) + 37; // > 16 MB of output
     const int Slice = 1 << 20;      // 4 MB: below the streaming threshold
 
