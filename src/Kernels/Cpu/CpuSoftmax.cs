@@ -189,15 +189,15 @@ public static unsafe class CpuSoftmax
         return CpuVecMath.HorizontalSum(total);
     }
 
-    /// <summary>Rows [s, e). With <paramref name="nt"/> (large outputs) softmax keeps the exps of a row in an L1 scratch
-    /// buffer and streams the scaled row to y with non-temporal stores, so y's lines are never read from memory:
-    /// the row costs one read of x and one write of y.</summary>
+    /// <summary>Rows [s, e). softmax keeps each row's exps in an L1 scratch buffer (rows up to 8192) and writes y once,
+    /// scaled; with <paramref name="nt"/> (see <see cref="CpuKernelSettings.StreamingStoreMinBytes"/>) that write is a
+    /// streaming store, so y's lines are never read from memory.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     static void ForwardRows(float* x, float* y, long s, long e, int l, bool log, bool nt)
     {
         float* scratch = null;
-        if (nt && !log && l <= ScratchMax)
+        if (!log && l <= ScratchMax)
         {
             float* buf = stackalloc float[ScratchMax + 8];
             scratch = (float*)(((nint)buf + 31) & ~(nint)31);
