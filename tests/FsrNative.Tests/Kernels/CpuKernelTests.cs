@@ -9,6 +9,10 @@ namespace FsrNative.Tests.Kernels;
 /// <summary>Shared data and comparisons for the CPU kernel tests (self-contained: no TorchSharp, no other helpers).</summary>
 internal static class CpuTestData
 {
+    /// <summary>Tests split work over cores from 16K elements on (the default is 256K), so that every length of 16K and
+    /// more — 100003 in particular — runs the threaded paths. Only speed depends on this setting, never a result.</summary>
+    static CpuTestData() => CpuKernelSettings.ParallelMinWork = 1 << 14;
+
     /// <summary>The lengths every elementwise family is tried at: empty, below/at/above one vector, odd, and one
     /// above the threading threshold.</summary>
     public static readonly int[] Lengths = [0, 1, 7, 8, 9, 33, 1000, 100003];
@@ -364,5 +368,44 @@ public class CpuStreamingStoreTests : IDisposable
             CpuLayerNorm.Forward(x.AsSpan(2 + r * c, n * c), gamma, beta, small.AsSpan(1 + r * c, n * c), default, default, n, c, 1e-5f);
         }
         CpuTestData.AssertBitwiseEqual(small, big, "layer_norm streaming");
+    }
+}
+
+/// <summary>The kernels' worker pool: concurrent and nested callers (which fall back to the .NET thread pool) get the
+/// same bits as a lone caller.</summary>
+[Trait("Category", "Kernels")]
+public class CpuParallelTests
+{
+    [Fact]
+    public void ConcurrentAndNestedCallers_GetTheSameResults()
+    {
+        int n = 300_007;
+        var x = CpuTestData.Uniform(n, 1);
+        var expected = new float[n];
+        CpuUnary.Forward(UnaryOp.GeluErf, x, expected, 0, 0);
+        var rows = new float[n - 7];
+        CpuSoftmax.Forward(x.AsSpan(0, n - 7), rows, 300, 1000, 1, false);
+        var outs = new float[8][];
+        var soft = new float[8][];
+        Parallel.For(0, 8, k =>
+        {
+            outs[k] = new float[n];
+            soft[k] = new float[n - 7];
+            for (int rep = 0; rep < 3; rep++)
+            {
+                CpuUnary.Forward(UnaryOp.GeluErf, x, outs[k], 0, 0);
+                CpuSoftmax.Forward(x.AsSpan(0, n - 7), soft[k], 300, 1000, 1, false);
+            }
+        });
+        for (int k = 0; k < 8; k++)
+        {
+            CpuTestData.AssertBitwiseEqual(expected, outs[k], $"gelu, caller {k}");
+            CpuTestData.AssertBitwiseEqual(rows, soft[k], $"softmax, caller {k}");
+        }
+        var sums = new float[4];
+        CpuReduce.Reduce(ReduceOp.Sum, x.AsSpan(0, 300_000), 4, 75_000, 1, sums);
+        var again = new float[4];
+        Parallel.For(0, 4, k => CpuReduce.Reduce(ReduceOp.Sum, x.AsSpan(0, 300_000), 4, 75_000, 1, k == 0 ? again : new float[4]));
+        CpuTestData.AssertBitwiseEqual(sums, again, "row sums under concurrency");
     }
 }
