@@ -140,6 +140,7 @@ public static class ScalarMath
             case UnaryOp.AddScalar: return x + a;
             case UnaryOp.MulScalar: return x * a;
             case UnaryOp.RDivScalar: return a / x;
+            case UnaryOp.DivScalar: return x / a;
             case UnaryOp.RSubScalar: return a - x;
             case UnaryOp.Affine: return a * x + b;
             case UnaryOp.RPowScalar: return MathF.Pow(a, x);
@@ -173,6 +174,7 @@ public static class ScalarMath
             case UnaryOp.AddScalar: return 1f;
             case UnaryOp.MulScalar: return a;
             case UnaryOp.RDivScalar: return -a / (x * x);
+            case UnaryOp.DivScalar: return 1f / a;
             case UnaryOp.RSubScalar: return -1f;
             case UnaryOp.Affine: return a;
             case UnaryOp.RPowScalar: return a == 0f && x >= 0f ? 0f : y * MathF.Log(a);
@@ -205,6 +207,7 @@ public static class ScalarMath
             case UnaryOp.AddScalar: return gy;
             case UnaryOp.MulScalar: return gy * a;
             case UnaryOp.RDivScalar: return -gy * a / (x * x);
+            case UnaryOp.DivScalar: return gy / a;
             case UnaryOp.RSubScalar: return -gy;
             case UnaryOp.Affine: return gy * a;
             case UnaryOp.RPowScalar: return a == 0f && x >= 0f ? 0f * gy : gy * (y * MathF.Log(a));

@@ -42,7 +42,7 @@ public static unsafe class CpuLayerNorm
             for (int j = 0; j < c; j++)
             {
                 float t = (float)((row[j] - m) * rs);
-                y[r * c + j] = gamma.IsEmpty ? t : t * gamma[j] + (beta.IsEmpty ? 0f : beta[j]);
+                y[r * c + j] = (gamma.IsEmpty ? t : t * gamma[j]) + (beta.IsEmpty ? 0f : beta[j]);
             }
             if (!mean.IsEmpty) mean[r] = (float)m;
             if (!rstd.IsEmpty) rstd[r] = rs;
@@ -297,9 +297,10 @@ public static unsafe class CpuLayerNorm
     {
         bool full = count == 8;
         var t = Avx.Multiply(Avx.Subtract(full ? Avx.LoadVector256(x + i) : CpuVecMath.LoadTail(x + i, count), m), rs);
-        if (gamma == null) return t;
-        var g = full ? Avx.LoadVector256(gamma + i) : CpuVecMath.LoadTail(gamma + i, count);
+        if (gamma == null && beta == null) return t;
         var b = beta == null ? Vector256<float>.Zero : full ? Avx.LoadVector256(beta + i) : CpuVecMath.LoadTail(beta + i, count);
+        if (gamma == null) return Avx.Add(t, b);   // bias without weight, as torch allows
+        var g = full ? Avx.LoadVector256(gamma + i) : CpuVecMath.LoadTail(gamma + i, count);
         return Fma.MultiplyAdd(t, g, b);
     }
 
@@ -382,7 +383,6 @@ public static unsafe class CpuLayerNorm
         if (yLen != xLen) throw new ArgumentException($"CpuLayerNorm: y has length {yLen}, expected {xLen}.", "y");
         if (gLen != 0 && gLen != c) throw new ArgumentException($"CpuLayerNorm: gamma has length {gLen}, expected {c} or 0.", "gamma");
         if (bLen != 0 && bLen != c) throw new ArgumentException($"CpuLayerNorm: beta has length {bLen}, expected {c} or 0.", "beta");
-        if (bLen != 0 && gLen == 0) throw new ArgumentException("CpuLayerNorm: beta without gamma is not supported (pass a gamma of ones).", "beta");
         if (mLen != 0 && mLen != rows) throw new ArgumentException($"CpuLayerNorm: mean has length {mLen}, expected {rows} or 0.", "mean");
         if (rLen != 0 && rLen != rows) throw new ArgumentException($"CpuLayerNorm: rstd has length {rLen}, expected {rows} or 0.", "rstd");
     }

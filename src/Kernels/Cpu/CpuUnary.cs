@@ -133,6 +133,7 @@ public static unsafe class CpuUnary
             case UnaryOp.AddScalar: Map(new AffineOp(1f, a, mul: false), x, y, n, nt); break;
             case UnaryOp.MulScalar: Map(new MulOp(a), x, y, n, nt); break;
             case UnaryOp.RDivScalar: Map(new RDivOp(a), x, y, n, nt); break;
+            case UnaryOp.DivScalar: Map(new DivOp(a), x, y, n, nt); break;
             case UnaryOp.RSubScalar: Map(new RSubOp(a), x, y, n, nt); break;
             case UnaryOp.Affine: Map(new AffineOp(a, b, mul: true), x, y, n, nt); break;
             case UnaryOp.RPowScalar:
@@ -162,6 +163,7 @@ public static unsafe class CpuUnary
             case UnaryOp.GeluTanh: Map2(new GeluTanhGrad(), x, gy, gx, n, nt); break;
             case UnaryOp.Clamp: Map2(new ClampGrad(a, b), x, gy, gx, n, nt); break;
             case UnaryOp.RDivScalar: Map2(new RDivGrad(a), x, gy, gx, n, nt); break;
+            case UnaryOp.DivScalar: Map(new DivOp(a), gy, gx, n, nt); break;
             case UnaryOp.Exp: Map2(new ExpGrad(), y, gy, gx, n, nt); break;
             case UnaryOp.Sqrt: Map2(new SqrtGrad(), y, gy, gx, n, nt); break;
             case UnaryOp.Rsqrt: Map2(new RsqrtGrad(), y, gy, gx, n, nt); break;
@@ -324,6 +326,13 @@ public static unsafe class CpuUnary
     {
         readonly Vector256<float> s = Vector256.Create(a);
         public Vector256<float> Apply(Vector256<float> x) => Avx.Multiply(x, s);
+    }
+
+    /// <summary>x / a as a true division (PyTorch divides; x·(1/a) would differ in the last bit).</summary>
+    struct DivOp(float a) : IVecUnary
+    {
+        readonly Vector256<float> s = Vector256.Create(a);
+        public Vector256<float> Apply(Vector256<float> x) => Avx.Divide(x, s);
     }
 
     struct RDivOp(float a) : IVecUnary

@@ -97,8 +97,8 @@ public sealed class IlgpuBackendTests
         var ex = Assert.Throws<InvalidOperationException>(() => Emu.Backend.Softmax(x.t(), torch.empty([4, 3], Emu), 4, 3, 1, false));
         Assert.Contains("softmax", ex.Message);
         Assert.Contains("contiguous", ex.Message);
-        var wrongDevice = Assert.Throws<InvalidOperationException>(() => Emu.Backend.Unary(Kernels.UnaryOp.Exp, torch.ones([2]), torch.empty([2], Emu), 0, 0));
+        var wrongDevice = Assert.Throws<InvalidOperationException>(() => Emu.Backend.Unary(global::FsrNative.Kernels.UnaryOp.Exp, torch.ones([2]), torch.empty([2], Emu), 0, 0));
         Assert.Contains("cpu", wrongDevice.Message);
-        Assert.Throws<ArgumentException>(() => Emu.Backend.Reduce(Kernels.ReduceOp.Sum, x, 3, 5, 1, torch.empty([3], Emu)));
+        Assert.Throws<ArgumentException>(() => Emu.Backend.Reduce(global::FsrNative.Kernels.ReduceOp.Sum, x, 3, 5, 1, torch.empty([3], Emu)));
     }
 }
