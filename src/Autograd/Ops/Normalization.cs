@@ -65,8 +65,6 @@ public static partial class torch
                 var xc = x.ContiguousOrSelf();
                 var wc = weight?.ContiguousOrSelf();
                 var bc = bias?.ContiguousOrSelf();
-                // The SIMD kernels take beta only together with gamma: a bias without a weight gets a weight of ones.
-                if (wc is null && bc is not null) wc = torch.ones(normalizedShape, x.device, dtype: x.DType);
                 var y = Tensor.Empty(x.ShapeArray, x.device, x.DType);
                 var mean = Tensor.Empty([rows], x.device, x.DType);
                 var rstd = Tensor.Empty([rows], x.device, x.DType);
