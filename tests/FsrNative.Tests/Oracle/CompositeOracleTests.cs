@@ -185,9 +185,9 @@ public class CompositeOracleTests
         OpCheck.Check(op + "(nan, ±inf)", [new In { Shape = [3, 4], Grad = false, Values = Special }], x => u.Ours(x[0]), x => u.Theirs(x[0]), u.Fwd);
     }
 
-    /// <summary>relu(NaN) is NaN in torch. The interim scalar kernel (and the float64 reference kernel) compute
-    /// x &gt; 0 ? x : 0, which gives 0. Kernel files are being replaced, so this is reported, not fixed here.</summary>
-    [Fact(Skip = "relu(NaN) = 0 in _InterimScalarKernels.cs and ReferenceKernels.cs (torch: NaN); reported to the kernel owners")]
+    /// <summary>relu(NaN) is NaN in torch, and in the SIMD kernel (Avx.Max's NaN rule). (The float64 reference
+    /// kernel still gives 0: reported to the kernel owners; gradcheck inputs are never NaN.)</summary>
+    [Fact]
     public void ReluPropagatesNan()
     {
         var u = ElementwiseOracleTests.Unaries["relu"];

@@ -13,6 +13,11 @@ using F = TorchSharp.torch.nn.functional;
 [Trait(Categories.Trait, Categories.Oracle)]
 public class LargeShapeOracleTests
 {
+    /// <summary>The SIMD kernels split work over cores above CpuKernelSettings.ParallelMinWork (2¹⁸ by default); the
+    /// kernel tests lower it to 2¹⁴, and so do these, so that the shapes here run threaded. Splits never change
+    /// results (they depend on the shape only), so other tests running meanwhile are unaffected.</summary>
+    static LargeShapeOracleTests() => FsrNative.Kernels.Cpu.CpuKernelSettings.ParallelMinWork = 1 << 14;
+
     static Tolerance T(double atol, double rtol) => new(atol, rtol);
 
     [Fact]
