@@ -322,3 +322,26 @@ public class AutogradTests
         Assert.False(w.argmax(0).requires_grad);
     }
 }
+
+/// <summary>Moving between devices is differentiable: the gradient comes back to the device of the input.</summary>
+[Trait(Categories.Trait, EngineCategory.Name)]
+public class DeviceTransferAutogradTests
+{
+    [Fact]
+    public void ToAnotherDeviceAndBackCarriesTheGradient()
+    {
+        using var scope = DisposeScope.Open();
+        var x = torch.tensor([0.5f, -1f, 2f], [3], requires_grad: true);
+        var onEmu = x.to(Device.IlgpuCpu);
+        Assert.Equal(Device.IlgpuCpu, onEmu.device);
+        Assert.True(onEmu.requires_grad);
+        var y = onEmu.mul(onEmu).cpu().sum();
+        y.backward();
+        Assert.Equal(Device.CPU, x.grad!.device);
+        Assert.Equal([1f, -2f, 4f], x.grad!.ToArray());
+
+        var dst = torch.zeros([2, 3], Device.IlgpuCpu);
+        dst.copy_(torch.tensor([1f, 2f, 3f]));   // broadcast from another device
+        Assert.Equal([1f, 2f, 3f, 1f, 2f, 3f], dst.ToArray());
+    }
+}
