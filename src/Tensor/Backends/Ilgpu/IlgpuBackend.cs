@@ -20,7 +20,7 @@ namespace FsrNative;
 /// (or <see cref="OverflowException"/>) naming the op, position and value; the failing op's output is undefined, as
 /// with out-of-range indices in CUDA PyTorch.</para>
 /// </summary>
-public sealed class IlgpuBackend : IBackend
+public sealed partial class IlgpuBackend : IBackend
 {
     readonly Accelerator _acc;
     readonly IlgpuAllocator _allocator;

@@ -12,7 +12,7 @@ namespace FsrNative;
 /// <c>LoadStreamKernel</c> (launched with a <see cref="KernelConfig"/>); all run on the default stream. Not
 /// thread-safe by itself: the backend calls it under its lock.
 /// </summary>
-internal sealed class IlgpuKernels(Accelerator acc)
+internal sealed partial class IlgpuKernels(Accelerator acc)
 {
     // ---- copy / fill / cast -------------------------------------------------------------------------------------
     internal Action<Index1D, int, int, ArrayView<float>, float> FillContiguous
