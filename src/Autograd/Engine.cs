@@ -16,6 +16,8 @@ public static class Engine
             throw new InvalidOperationException($"backward(): grad can be implicitly created only for one-element outputs; {root.Describe()} has {root.NumEl}: pass a gradient");
         if (gradient is not null && !Shape.SameShape(gradient.ShapeSpan, root.ShapeSpan))
             throw new ArgumentException($"backward(): gradient shape {Shape.Format(gradient.ShapeSpan)} does not match output shape {Shape.Format(root.ShapeSpan)}");
+        if (gradient is not null && gradient.DType != root.DType)
+            throw new ArgumentException($"backward(): gradient is {gradient.DType}, the output {root.Describe()} is {root.DType}; convert it with to(DType)");
 
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);

@@ -23,8 +23,9 @@ public static class Gradcheck
     {
         var o = options ?? new Options();
         using var scope = DisposeScope.Open();
-        var leaves = inputs.Select(t => t.to(DType.Float64).contiguous().detach()).ToArray();
+        // Float inputs become Float64 leaves; others (Int32 indices) are passed through unchanged and not differentiated.
         var differentiable = inputs.Select(t => t.DType.IsFloatingPoint()).ToArray();
+        var leaves = inputs.Select((t, i) => differentiable[i] ? t.to(DType.Float64).contiguous().detach() : t).ToArray();
         for (int i = 0; i < leaves.Length; i++) leaves[i].requires_grad = differentiable[i];
 
         // Central differences of the whole output for each input element (shared by all projections).

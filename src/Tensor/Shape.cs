@@ -48,11 +48,13 @@ public static class Shape
         return true;
     }
 
-    /// <summary>Normalises a possibly negative axis; throws naming the op when out of range.</summary>
+    /// <summary>Normalises a possibly negative axis; throws naming the op when out of range. A 0-D tensor accepts
+    /// 0 and −1 (PyTorch wraps scalars as if they had one dimension).</summary>
     public static int Axis(int axis, int rank, string op)
     {
-        int a = axis < 0 ? axis + rank : axis;
-        if (a < 0 || a >= Math.Max(rank, 1) || (rank == 0 && a != 0))
+        int r = Math.Max(rank, 1);
+        int a = axis < 0 ? axis + r : axis;
+        if (a < 0 || a >= r)
             throw new ArgumentOutOfRangeException(nameof(axis), $"{op}: dimension {axis} is out of range for a tensor of rank {rank}");
         return a;
     }

@@ -113,6 +113,7 @@ public static partial class TensorOps
         Float(x, name);
         Float(other, name);
         SameDevice(x, other, name);
+        SameDType(x, other, name);
         var shape = Shape.Broadcast(x.ShapeSpan, other.ShapeSpan, name);
         if (!Shape.SameShape(shape, x.ShapeSpan))
             throw new ArgumentException($"{name}: result shape {Shape.Format(shape)} differs from the destination's {Shape.Format(x.ShapeSpan)}");

@@ -44,10 +44,14 @@ internal static class OpSupport
         return summed.reshape(shape.ToArray());
     }
 
+    /// <summary>Sorted, non-negative reduction axes. An empty list means every axis, as in PyTorch
+    /// (<c>x.sum(dim=[])</c> is the full sum); a 0-D tensor has none, whatever it is given (0 and −1 are valid).</summary>
     public static int[] NormalizeAxes(ReadOnlySpan<int> axes, int rank, string op)
     {
+        if (axes.Length == 0) return Enumerable.Range(0, rank).ToArray();
         var result = new int[axes.Length];
         for (int i = 0; i < axes.Length; i++) result[i] = Shape.Axis(axes[i], rank, op);
+        if (rank == 0) return [];   // a 0-D tensor "reduced" over its dim 0 / −1 keeps its one value
         Array.Sort(result);
         for (int i = 1; i < result.Length; i++)
             if (result[i] == result[i - 1]) throw new ArgumentException($"{op}: dimension {result[i]} appears more than once");

@@ -79,10 +79,18 @@ public static partial class TensorOps
         public Tensor var(int dim, int correction = 1, bool keepdim = false) => x.var([dim], correction, keepdim);
         public Tensor var() => x.var(AllAxes(x));
 
+        /// <summary>Standard deviation; where it is 0 (all values equal) the gradient is 0, as in PyTorch, not NaN.</summary>
         public Tensor std(int[] dims, int correction = 1, bool keepdim = false)
         {
             var (variance, _) = Variance(x, dims, correction, keepdim, "std");
-            return variance.sqrt();
+            var y = Empty(variance.ShapeSpan, x.device, x.DType);
+            x.Backend.Unary(UnaryOp.Sqrt, variance, y, 0, 0);
+            return Tape.Record(y, "std", variance, g =>
+            {
+                // d std / d var = 1 / (2 std); 0 where std = 0 (sqrt's 0.5/0 = ∞ would meet a 0 and make NaN).
+                using var zero = torch.zeros_like(g);
+                return torch.where(y.eq(0f), zero, g.mul(y.rdiv(0.5f)));
+            });
         }
 
         public Tensor std(int dim, int correction = 1, bool keepdim = false) => x.std([dim], correction, keepdim);
@@ -115,7 +123,7 @@ public static partial class TensorOps
         var outShape = ReducedShape(x.ShapeSpan, axes, keepdim);
         if (axes.Length == 0)
         {
-            // Nothing to reduce: a copy (PyTorch returns the values unchanged).
+            // Nothing to reduce (a 0-D input): a copy.
             var copy = Tensor.Empty(x.ShapeArray, x.device, x.DType);
             x.Backend.Copy(x, copy);
             return copy;
@@ -203,6 +211,7 @@ public static partial class TensorOps
         var inputShape = x.ShapeArray;
         Tape.Record(values, max ? "max" : "min", x, g =>
         {
+            if (inputShape.Length == 0) return g;   // a 0-D input is its own extreme
             var gk = keepdim ? g : g.unsqueeze(d);
             var ik = keepdim ? indices : indices.unsqueeze(d);
             return torch.zeros(inputShape, g.device, dtype: g.DType).scatter_add(d, ik, gk);

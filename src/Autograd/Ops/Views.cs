@@ -55,13 +55,16 @@ public static partial class TensorOps
 
         public Tensor cpu() => x.to(Device.CPU);
 
-        /// <summary>Converts the element type (Float32 ↔ Int32, truncating toward zero). Not differentiable.</summary>
+        /// <summary>Converts the element type (to Int32 truncating toward zero). Float ↔ float conversions are
+        /// differentiable (the gradient is converted back), as in PyTorch; conversions to or from Int32 are not.</summary>
         public Tensor to(DType dtype)
         {
             if (x.DType == dtype) return x;
             var y = Tensor.Empty(x.ShapeArray, x.device, dtype);
             x.Backend.Cast(x, y);
-            return y;
+            if (!x.DType.IsFloatingPoint() || !dtype.IsFloatingPoint()) return y;
+            var from = x.DType;
+            return Tape.Record(y, "to", x, g => g.to(from));
         }
 
         /// <summary>A view with <paramref name="shape"/> (one entry may be −1); throws if the strides don't allow one.</summary>

@@ -15,7 +15,7 @@ namespace FsrNative;
 /// <item>Each primitive validates what the op layer cannot (e.g. index ranges) and throws naming the op.</item>
 /// </list>
 /// </summary>
-public interface IBackend
+public partial interface IBackend
 {
     Device Device { get; }
 

@@ -51,7 +51,7 @@ public static class ReferenceKernels<T> where T : unmanaged, IFloatingPointIeee7
             case UnaryOp.Rsqrt: return One / T.Sqrt(x);
             case UnaryOp.Square: return x * x;
             case UnaryOp.PowScalar: return T.Pow(x, a);
-            case UnaryOp.Relu: return x > Zero ? x : Zero;
+            case UnaryOp.Relu: return T.IsNaN(x) || x > Zero ? x : Zero;   // NaN propagates, as in PyTorch
             case UnaryOp.GeluErf: return Half * x * (One + Erf(x / T.Sqrt(Two)));
             case UnaryOp.GeluTanh:
                 {
