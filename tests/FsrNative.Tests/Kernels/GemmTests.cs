@@ -92,10 +92,32 @@ public sealed unsafe class GemmTests
     public void BadLeadingDimension_Throws()
     {
         var buf = new float[16];
-        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, false, 2, 2, 3, lda: 2, ldb: 2, ldc: 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, true, 2, 2, 3, lda: 3, ldb: 2, ldc: 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, false, 2, 4, 3, lda: 3, ldb: 4, ldc: 3));
-        Call(buf, false, false, 2, 2, 3, lda: 3, ldb: 2, ldc: 2); // the valid call
+        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, false, 2, 2, 3, lda: -1, ldb: 2, ldc: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, true, 2, 2, 3, lda: 3, ldb: -3, ldc: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Call(buf, false, false, 2, 4, 3, lda: 3, ldb: 4, ldc: 3)); // rows of C overlap
+        Call(buf, false, false, 2, 2, 3, lda: 3, ldb: 2, ldc: 2); // valid
+        Call(buf, false, false, 1, 4, 3, lda: 3, ldb: 4, ldc: 1); // one row: ldc does not matter
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void BroadcastRows_LeadingDimensionZero(bool transA, bool transB)
+    {
+        // An expanded view: every row of A (or column of op(A) when transposed) is the same, lda = 0; likewise B.
+        var rng = new Random(11);
+        foreach (var (M, N, K) in new[] { (5, 4, 7), (40, 33, 70), (130, 150, 90) })
+        {
+            var a = Random(Math.Max(M, K), rng);
+            var b = Random(Math.Max(N, K), rng);
+            var expected = new float[M * N];
+            var actual = new float[M * N];
+            fixed (float* pa = a, pb = b, pe = expected, pc = actual)
+            {
+                SgemmReference.Multiply(transA, transB, M, N, K, 1f, pa, 0, pb, 0, 0f, pe, N);
+                Sgemm.Multiply(transA, transB, M, N, K, 1f, pa, 0, pb, 0, 0f, pc, N);
+            }
+            Compare(expected, actual, 0, M, N, N, K, $"lda = ldb = 0, {M}×{N}×{K} tA={transA} tB={transB}", nanFillOutside: false);
+        }
     }
 
     private static void Call(float[] buf, bool transA, bool transB, int M, int N, int K, int lda, int ldb, int ldc)

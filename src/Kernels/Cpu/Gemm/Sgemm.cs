@@ -8,7 +8,8 @@ namespace FsrNative.Kernels.Cpu;
 /// CPU single-precision GEMM. Row-major C[M×N] = alpha · op(A)[M×K] · op(B)[K×N] + beta · C.
 /// op(A) = A (element (m,k) at A[m*lda + k]) or, when transA, Aᵀ (element (m,k) at A[k*lda + m]); likewise B.
 /// beta == 0 means C is write-only (never read, so NaNs in C do not leak); alpha == 0 or K == 0 gives C = beta·C
-/// without reading A or B.
+/// without reading A or B. lda and ldb may be any value ≥ 0 (0 broadcasts one row, as an expanded tensor view does);
+/// ldc must be ≥ N (when M &gt; 1).
 /// <para>
 /// Design (BLIS): B is packed in KC×NC panels of NR=16-wide column strips, A in MC×KC blocks of MR=6-row strips, both
 /// into 64-byte aligned per-thread buffers that are reused across calls; one 6×16 micro-kernel (12 ymm accumulators,
@@ -117,12 +118,13 @@ public static unsafe partial class Sgemm
         ArgumentOutOfRangeException.ThrowIfNegative(M);
         ArgumentOutOfRangeException.ThrowIfNegative(N);
         ArgumentOutOfRangeException.ThrowIfNegative(K);
-        if (lda < Math.Max(1, transA ? M : K))
-            throw new ArgumentOutOfRangeException(nameof(lda), lda, $"lda must be ≥ {(transA ? "M" : "K")} = {(transA ? M : K)} (and ≥ 1).");
-        if (ldb < Math.Max(1, transB ? K : N))
-            throw new ArgumentOutOfRangeException(nameof(ldb), ldb, $"ldb must be ≥ {(transB ? "K" : "N")} = {(transB ? K : N)} (and ≥ 1).");
-        if (ldc < Math.Max(1, N))
-            throw new ArgumentOutOfRangeException(nameof(ldc), ldc, $"ldc must be ≥ N = {N} (and ≥ 1).");
+        // A and B are only read, so any non-negative leading dimension is valid: 0 (or less than the row length) is a
+        // broadcast or overlapping view, as the tensor layer makes for expanded dimensions. C is written, so its rows
+        // must not overlap.
+        ArgumentOutOfRangeException.ThrowIfNegative(lda);
+        ArgumentOutOfRangeException.ThrowIfNegative(ldb);
+        if (M > 1 && ldc < N)
+            throw new ArgumentOutOfRangeException(nameof(ldc), ldc, $"ldc must be ≥ N = {N}: rows of C may not overlap.");
         if (M > 0 && N > 0)
         {
             if (C == null) throw new ArgumentNullException(nameof(C));
