@@ -66,6 +66,9 @@ static class SceneGenerator
         }
         uint texSeed = rng.NextUInt();
         var bg = Background.Create(scene, rng, size, texSeed);
+        // Whatever stands on the ground needs ground: a sky scene with such objects gets a horizon in the picture.
+        if (scene == SceneKind.Sky && classes.Any(c => c != Plane))
+            bg.Horizon = MathF.Min(bg.Horizon, size * (float)rng.Uniform(0.55, 0.8));
         var painted = new Canvas(size, size);
         bg.Paint(painted);
 

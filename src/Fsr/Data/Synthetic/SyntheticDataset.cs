@@ -154,8 +154,9 @@ public static class SyntheticDataset
     }
 
     /// <summary>A contact sheet: <paramref name="count"/> images of a split, each beside its colour-coded mask
-    /// (ignore band white), as an RGB PNG. For docs and for looking at the data.</summary>
-    public static byte[] ContactSheet(ulong seed, string split, int count, int size, int columns = 4)
+    /// (VOC palette, ignore band white), as a PNG (256 colours unless <paramref name="palette"/> is false). For docs
+    /// and for looking at the data.</summary>
+    public static byte[] ContactSheet(ulong seed, string split, int count, int size, int columns = 4, bool palette = true)
     {
         int pad = 2, cellW = 2 * size + pad, cellH = size + pad;
         int rows = (count + columns - 1) / columns;
@@ -180,6 +181,6 @@ public static class SyntheticDataset
                     sheet[dm] = c.R; sheet[dm + 1] = c.G; sheet[dm + 2] = c.B;
                 }
         }
-        return ImageCodec.EncodePngRgb(sheet, W, H);
+        return ImageCodec.EncodePngRgb(sheet, W, H, palette);
     }
 }
