@@ -117,6 +117,7 @@ public sealed class DataLoader : IDisposable, IEnumerable<Batch>
         BatchesPerEpoch = _o.DropLast ? n / _o.BatchSize : (n + _o.BatchSize - 1) / _o.BatchSize;
         if (BatchesPerEpoch == 0)
             throw new ArgumentException($"data loader: {n} samples of '{dataset.Split}' make no {(_o.DropLast ? "complete " : "")}batch of {_o.BatchSize}");
+        dataset.AllLabels();   // derive or read the image-level labels now, on the caller's thread (errors surface here)
         var state = resumeFrom ?? new LoaderState(0, 0);
         if (state.Epoch < 0 || state.Position < 0 || state.Position > BatchesPerEpoch)
             throw new ArgumentException($"data loader: cannot resume from epoch {state.Epoch}, position {state.Position} ({BatchesPerEpoch} batches per epoch)");
