@@ -61,7 +61,7 @@ public class FuzzTests
         var sw = Stopwatch.StartNew();
         int cases = 0, decoded = 0, typed = 0;
         var problems = new Dictionary<DataProblem, int>();
-        for (; cases < 1200; cases++)
+        for (; cases < 2000; cases++)
         {
             bool mask = (cases & 1) == 1;
             var src = mask ? pngs[rng.NextInt(pngs.Length)] : jpgs[rng.NextInt(jpgs.Length)];
