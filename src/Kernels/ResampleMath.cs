@@ -1,5 +1,3 @@
-using FsrNative.Kernels.Gpu;
-
 namespace FsrNative.Kernels;
 
 /// <summary>Interpolation kernels of <c>interpolate</c>: 1, 2 or 4 taps per output index and axis.</summary>
@@ -62,6 +60,10 @@ public struct ResampleTaps
 /// the kernel (measured against exact arithmetic: ATen's weights are off by up to 3e-7, these by a few 1e-8).</item>
 /// </list>
 /// Tap index windows are non-decreasing in o, which the GPU backward uses to find the outputs an input feeds.
+/// On the GPU, ptxas may contract scale·(o + ½) − ½ into one fma (one rounding instead of two): the source index then
+/// differs in its last bit, which moves linear and cubic weights by ~1e-7 (both are continuous in it); nearest has no
+/// addition to contract. (GpuMath.MulNoContract would forbid it, but its inline-asm result goes through a local-memory
+/// slot per call: 40–120 bytes of stack frame in these kernels.)
 /// </summary>
 public static class ResampleMath
 {
@@ -78,7 +80,7 @@ public static class ResampleMath
         int last = a.In - 1;
         if (mode == ResampleMode.Nearest)
         {
-            int src = (int)MathF.Floor(GpuMath.MulNoContract(a.Scale, (float)o));
+            int src = (int)MathF.Floor(a.Scale * o);
             t.I0 = t.I1 = t.I2 = t.I3 = src < last ? src : last;
             t.W0 = 1f;
             return t;
@@ -177,7 +179,7 @@ public static class ResampleMath
     }
 
     static float SourceIndex(ResampleAxis a, int o)
-        => a.AlignCorners != 0 ? GpuMath.MulNoContract(a.Scale, (float)o) : GpuMath.MulNoContract(a.Scale, o + 0.5f) - 0.5f;
+        => a.AlignCorners != 0 ? a.Scale * o : a.Scale * (o + 0.5f) - 0.5f;
 
     static float Clamp01(float v) => v < 0f ? 0f : v > 1f ? 1f : v;
 

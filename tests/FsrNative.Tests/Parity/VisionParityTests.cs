@@ -45,6 +45,53 @@ public sealed class CenteringParityTests
         Check("dino center update", xs => { var c = xs[1].clone(); torch.nn.functional.dino_center_update_(c, xs[0], 0.9f); return c; }, Sums,
             new In([5, 33], Grad: false), new In([33], Grad: false));
     }
+
+    /// <summary>The one-group-per-row forward at group sizes 1, 3, 32 and 37 on an isolated emulator (wide groups would
+    /// slow the shared one down), against the CPU backend: loss and both log-sum-exps.</summary>
+    [Fact]
+    public void DinoForwardAtEveryGroupSize()
+    {
+        const int rows = 3, d = 45;
+        var s = TestRandom.Uniform(41, rows * d, -3, 3);
+        var t = TestRandom.Uniform(42, rows * d, -3, 3);
+        var c = TestRandom.Uniform(43, d, -0.5f, 0.5f);
+        float[][] Run(IBackend be, Func<float[], int[], Tensor> make)
+        {
+            Tensor Empty(int n) => Tensor.FromStorage(be.Allocate(n), [n], DType.Float32);
+            var (loss, lseS, lseT) = (Empty(rows), Empty(rows), Empty(rows));
+            be.DinoCrossEntropy(make(s, [rows, d]), make(t, [rows, d]), make(c, [d]), loss, lseS, lseT, rows, d, 10f, 25f);
+            return [Host(be, loss), Host(be, lseS), Host(be, lseT)];
+        }
+        float[][] expected;
+        using (torch.NewDisposeScope()) expected = Run(CpuBackend.Instance, (data, shape) => torch.tensor(data, shape));
+        var emu = IlgpuBackend.CreateIsolatedEmulator();
+        try
+        {
+            foreach (int g in new[] { 1, 3, 32, 37 })
+            {
+                emu.RowGroupSizeOverride = g;
+                using var scope = torch.NewDisposeScope();
+                var actual = Run(emu, (data, shape) =>
+                {
+                    var x = Tensor.FromStorage(emu.Allocate(data.Length), shape, DType.Float32);
+                    emu.Upload(data, x);
+                    return x;
+                });
+                for (int i = 0; i < expected.Length; i++) Close.AssertClose(expected[i], actual[i], Sums, $"dino forward output {i}, group size {g}");
+            }
+        }
+        finally
+        {
+            emu.DisposeIsolated();
+        }
+    }
+
+    static float[] Host(IBackend be, Tensor t)
+    {
+        var host = new float[t.NumEl];
+        be.Download(t, host);
+        return host;
+    }
 }
 
 /// <summary>cross_entropy (ignore index, selection mask, reductions), BCE with logits, multilabel soft margin, normalize,
