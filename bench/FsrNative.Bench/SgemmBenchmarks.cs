@@ -7,6 +7,9 @@ using TorchTensor = TorchSharp.torch.Tensor;
 
 namespace FsrNative.Bench;
 
+// FsrNative.torch (Autograd, referenced by the op benchmarks) would win as well; this file means TorchSharp's.
+using torch = TorchSharp.torch;
+
 /// <summary>
 /// CPU SGEMM, C = A·op(B), against libtorch's (MKL/oneDNN-backed) matmul on the same values, both on 2 threads.
 /// libtorch writes into a preallocated C (addmm_ with beta = 0), so the comparison is kernel against kernel with no
