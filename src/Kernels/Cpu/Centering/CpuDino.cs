@@ -130,10 +130,10 @@ public static unsafe class CpuDino
             if (r == 8) { sv = Avx.LoadVector256(s + j); tv = Avx.LoadVector256(t + j); cv = Avx.LoadVector256(c + j); }
             else { sv = CpuVecMath.LoadTail(s + j, r); tv = CpuVecMath.LoadTail(t + j, r); cv = CpuVecMath.LoadTail(c + j, r); }
             var zs = Avx.Multiply(sv, vis);
-            var pt = CpuVecMath.Exp(Avx.Subtract(Avx.Multiply(Avx.Subtract(tv, cv), vit), vlt));
+            var pt = CpuVecMath.ExpNonPositive(Avx.Subtract(Avx.Multiply(Avx.Subtract(tv, cv), vit), vlt));   // zt − lse_t ≤ 0 (up to rounding)
             if (gs != null)
             {
-                var v = Avx.Multiply(cs, Avx.Subtract(CpuVecMath.Exp(Avx.Subtract(zs, vls)), pt));
+                var v = Avx.Multiply(cs, Avx.Subtract(CpuVecMath.ExpNonPositive(Avx.Subtract(zs, vls)), pt));
                 if (r == 8) Avx.Store(gs + j, v); else CpuVecMath.StoreTail(gs + j, v, r);
             }
             if (gt != null)
