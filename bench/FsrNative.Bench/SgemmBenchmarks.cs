@@ -7,7 +7,7 @@ using TorchTensor = TorchSharp.torch.Tensor;
 
 namespace FsrNative.Bench;
 
-// FsrNative.torch (Autograd, referenced by the op benchmarks) would win as well; this file means TorchSharp's.
+// Inside FsrNative.*, `torch` is the engine's; in benchmarks it names TorchSharp's, the baseline.
 using torch = TorchSharp.torch;
 
 /// <summary>
