@@ -32,7 +32,7 @@ public static class Charts
             line.MarkerSize = s.X.Count <= 40 ? 6 : 0;
         }
         if (yRange is { } r) plot.Axes.SetLimitsY(r.Min, r.Max);
-        if (series.Count > 1) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        plot.ShowLegend(QuietCorner(series));
         return Png(plot, width, height);
     }
 
@@ -68,7 +68,7 @@ public static class Charts
         }
         var v = plot.Add.VerticalLine(cams[0].Threshold, 1.5f, ScottPlot.Colors.Gray, ScottPlot.LinePattern.Dashed);
         v.LegendText = string.Create(CultureInfo.InvariantCulture, $"main threshold {cams[0].Threshold:0.##}");
-        plot.ShowLegend(ScottPlot.Alignment.LowerCenter);
+        plot.ShowLegend(QuietCorner(series));
         return Png(plot, width, height);
     }
 
@@ -99,12 +99,42 @@ public static class Charts
         }
         var ticks = classes.Select((c, i) => new ScottPlot.Tick(i, first.ClassNames[c])).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = classes.Length > 8 ? -45 : 0;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = classes.Length > 8 ? ScottPlot.Alignment.MiddleRight : ScottPlot.Alignment.UpperCenter;
+        if (classes.Length > 8)
+        {
+            // Many classes (VOC: 21): tick labels slanted, each ending at its tick, and the axis made tall enough
+            // for the longest (ScottPlot does not size the axis for rotated labels).
+            var style = plot.Axes.Bottom.TickLabelStyle;
+            style.Rotation = -45;
+            style.Alignment = ScottPlot.Alignment.MiddleRight;
+            using var measure = new SkiaSharp.SKFont(ReportFonts.Regular, style.FontSize);
+            float longest = ticks.Max(t => measure.MeasureText(t.Label));
+            plot.Axes.Bottom.MinimumSize = longest * MathF.Sqrt(0.5f) + style.FontSize + 12;
+        }
         plot.Axes.SetLimitsY(0, 100);
         plot.Axes.SetLimitsX(-0.6, classes.Length - 0.4);
-        if (n > 1) plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+        // Bars reach any height, so the legend goes above the plot, never over a bar.
+        if (n > 1) { plot.ShowLegend(ScottPlot.Edge.Top); plot.Legend.Orientation = ScottPlot.Orientation.Horizontal; }
         return Png(plot, width, height);
+    }
+
+    /// <summary>
+    /// The corner for the legend where it hides the least: of the four corners, the one whose quarter of the data
+    /// range (the outer 35% in x and 40% in y) holds the fewest points.
+    /// </summary>
+    internal static ScottPlot.Alignment QuietCorner(IReadOnlyList<ChartSeries> series)
+    {
+        var points = series.SelectMany(s => s.X.Zip(s.Y)).Where(p => double.IsFinite(p.First) && double.IsFinite(p.Second)).ToArray();
+        if (points.Length == 0) return ScottPlot.Alignment.UpperRight;
+        double x0 = points.Min(p => p.First), x1 = points.Max(p => p.First), y0 = points.Min(p => p.Second), y1 = points.Max(p => p.Second);
+        double dx = Math.Max(x1 - x0, 1e-12), dy = Math.Max(y1 - y0, 1e-12);
+        int Count(bool right, bool upper) => points.Count(p =>
+            (right ? (p.First - x0) / dx >= 0.65 : (p.First - x0) / dx <= 0.35) && (upper ? (p.Second - y0) / dy >= 0.6 : (p.Second - y0) / dy <= 0.4));
+        var corners = new (ScottPlot.Alignment a, int n)[]
+        {
+            (ScottPlot.Alignment.UpperRight, Count(true, true)), (ScottPlot.Alignment.LowerRight, Count(true, false)),
+            (ScottPlot.Alignment.UpperLeft, Count(false, true)), (ScottPlot.Alignment.LowerLeft, Count(false, false)),
+        };
+        return corners.MinBy(c => c.n).a;
     }
 
     static ScottPlot.Plot NewPlot(string title, string xLabel, string yLabel)

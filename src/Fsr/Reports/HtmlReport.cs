@@ -131,8 +131,8 @@ public static class HtmlReport
         }
         html.Append("</tbody>\n<tfoot>\n");
         Row("mIoU", s => Pct(s.MeanIoU), string.Create(inv, $"over {first.Present.Count(p => p)} present labels"));
-        Row("pixel accuracy", s => Pct(s.PixelAccuracy), string.Create(inv, $"{first.Pixels:N0} scored"));
-        Row("mean class accuracy", s => Pct(s.MeanAccuracy), string.Create(inv, $"{first.IgnoredPixels:N0} ignored"));
+        Row("pixel accuracy", s => Pct(s.PixelAccuracy), string.Create(inv, $"{first.Pixels:N0} scored, {first.IgnoredPixels:N0} ignored"));
+        Row("mean class accuracy", s => Pct(s.MeanAccuracy), "");
         html.Append("</tfoot>\n</table>\n");
 
         void Row(string label, Func<SegmentationScores, string> value, string last)
@@ -257,8 +257,8 @@ public static class HtmlReport
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         tr.absent td { color: #999; }
         .swatch { display: inline-block; width: 12px; height: 12px; border: 1px solid #888; margin-right: 8px; vertical-align: -1px; }
-        .charts { display: flex; flex-wrap: wrap; gap: 12px; }
-        img.chart { max-width: 100%; border: 1px solid #ddd; }
+        .charts { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+        img.chart { flex: 1 1 520px; min-width: 0; max-width: 100%; height: auto; border: 1px solid #ddd; }
         figure { margin: 12px 0 20px 0; } img.panel { max-width: 100%; border: 1px solid #ddd; }
         figcaption { font-size: 0.85em; color: #555; } figcaption a { margin-left: 6px; }
 

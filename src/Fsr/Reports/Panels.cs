@@ -47,7 +47,7 @@ public static class Panels
         if (cam is not null)
         {
             cells.Add(new PanelCell(cam.Name, Pictures.HeatOverlay(example.Image, cam.Heat)));
-            cells.Add(new PanelCell(string.Create(CultureInfo.InvariantCulture, $"pseudo label (bkg {cam.Threshold:0.##})"), Pictures.Labels(cam.Labels, w, h), true));
+            cells.Add(new PanelCell(string.Create(CultureInfo.InvariantCulture, $"pseudo label @ {cam.Threshold:0.##}"), Pictures.Labels(cam.Labels, w, h), true));
         }
         if (example.Prediction is not null) cells.Add(new PanelCell("prediction", Pictures.Labels(example.Prediction, w, h), true));
         if (example.PostProcessed is not null) cells.Add(new PanelCell($"prediction + {postProcessorName ?? "CRF"}", Pictures.Labels(example.PostProcessed, w, h), true));

@@ -67,6 +67,33 @@ public class ReportTests
     }
 
     [Fact]
+    public void LegendsGoWhereTheyHideNoData()
+    {
+        // A rising curve (a mIoU curve) fills the lower left and the upper right: the legend goes elsewhere.
+        var rising = new ChartSeries("mIoU", [.. Enumerable.Range(0, 20).Select(i => (double)i)], [.. Enumerable.Range(0, 20).Select(i => (double)i)]);
+        Assert.Contains(Charts.QuietCorner([rising]), new[] { ScottPlot.Alignment.UpperLeft, ScottPlot.Alignment.LowerRight });
+        // A falling curve (a loss) fills the upper left and the lower right.
+        var falling = rising with { Y = [.. rising.Y.Reverse()] };
+        Assert.Contains(Charts.QuietCorner([falling]), new[] { ScottPlot.Alignment.UpperRight, ScottPlot.Alignment.LowerLeft });
+
+        // Per-class bars reach any height: with 21 classes and several score sets the legend sits above the plot, and
+        // the slanted class names are drawn whole (dark text in the bottom rows, nothing cut at the bottom edge).
+        var matrices = Enumerable.Range(0, 3).Select(_ => new ConfusionMatrix(21)).ToArray();
+        var truth = Enumerable.Range(0, 2100).Select(i => (byte)(i % 21)).ToArray();
+        foreach (var m in matrices) m.Add(truth, truth);
+        var sets = matrices.Select((m, i) => ($"set {i}", m.Scores(ClassSet.Voc.Names))).ToArray();
+        var img = ImageCodec.DecodeRgb(Charts.PerClassIoU(sets, 720, 400), "bars.png");
+        // The topmost pixels of the first set's colour are the legend's swatch, not the top of a bar (a column of it).
+        var first = new Rgb(0x1f, 0x77, 0xb4);
+        bool Is(int x, int y) => img[x, y, 0] == first.R && img[x, y, 1] == first.G && img[x, y, 2] == first.B;
+        int top = Enumerable.Range(0, img.Height).First(y => Enumerable.Range(0, img.Width).Any(x => Is(x, y)));
+        Assert.InRange(top, 25, 90);
+        Assert.DoesNotContain(Enumerable.Range(0, img.Width), x => Is(x, top) && Is(x, top + 40));
+        Assert.True(DarkPixels(img, 330, 392) > 300, "the slanted class names are missing");
+        Assert.True(DarkPixels(img, 396, 400) < 10, "text runs into the bottom edge");
+    }
+
+    [Fact]
     public void LabelPngsKeepLabelsAndTheVocPalette()
     {
         byte[] labels = [0, 1, 2, 15, 255, 20];
@@ -106,7 +133,7 @@ public class ReportTests
         var r = Evaluator.Run(ColourWorld.Write(), ColourWorld.Perfect, ColourWorld.Spilling,
             new EvaluationOptions { Examples = 2, Segmentation = SegInferenceOptions.Validation });
         var row = Panels.Row(r.Examples[1], ColourWorld.Classes);
-        Assert.Equal(["image", "ground truth", "CAM", "pseudo label (bkg 0.5)", "prediction"], row.Cells.Select(c => c.Caption));
+        Assert.Equal(["image", "ground truth", "CAM", "pseudo label @ 0.5", "prediction"], row.Cells.Select(c => c.Caption));
         Assert.Equal(["background", "red", "blue", "ignore"], row.Legend.Select(l => l.Name));
         Assert.Contains("b — image labels: red, blue", row.Title);
         var sheet = Panels.Render([row, Panels.Row(r.Examples[0], ColourWorld.Classes)], new PanelStyle { CellSize = 96 });
@@ -145,7 +172,7 @@ public class ReportTests
     /// A whole run: the colour classifier trained on the small synthetic dataset, evaluated, reported. The report's
     /// relative links must all resolve, and the embedded variant must be one file. With the environment variable
     /// FSR_EXAMPLE_REPORT_DIR set, it writes the documentation's example report there instead (a larger run on
-    /// 128×128 images: see docs/evaluation.md).
+    /// 128×128 images: see docs/evaluation-and-reports.md).
     /// </summary>
     [Fact]
     public void AWholeRunGivesAReportWhoseLinksResolve()
