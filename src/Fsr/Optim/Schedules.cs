@@ -65,6 +65,10 @@ public sealed class LRScheduler
 
     public void step() => set_step(last_step + 1);
 
+    /// <summary>Restores the position (from a checkpoint) without touching the rates, which the optimiser's own
+    /// state dict restores.</summary>
+    public void load_position(long lastStep) => last_step = lastStep;
+
     public double[] get_last_lr() => optimizer.param_groups.Select(g => g.lr).ToArray();
 }
 

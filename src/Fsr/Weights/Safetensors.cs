@@ -434,6 +434,30 @@ public static class Safetensors
     /// <summary>The header bytes (padded) for these tensors and metadata.</summary>
     public static byte[] Header(IReadOnlyList<SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
+        foreach (var t in tensors)
+            if (ByteLength(t.Name, t.DType, t.Shape) != t.Data.Length)
+                throw new ArgumentException($"safetensors: '{t.Name}' has {t.Data.Length} bytes, its shape and dtype need {ByteLength(t.Name, t.DType, t.Shape)}");
+        return Header(tensors.Select(t => (t.Name, t.DType, t.Shape)).ToList(), metadata);
+    }
+
+    /// <summary>The byte size of a tensor of <paramref name="dtype"/> and <paramref name="shape"/>.</summary>
+    public static long ByteLength(string name, string dtype, long[] shape)
+    {
+        long n = shape.Aggregate(1L, (a, b) => checked(a * b));
+        int size = dtype switch
+        {
+            "F32" or "I32" or "U32" => 4,
+            "F16" or "BF16" or "I16" or "U16" => 2,
+            "F64" or "I64" or "U64" => 8,
+            "U8" or "I8" or "BOOL" or "F8_E5M2" or "F8_E4M3" => 1,
+            _ => throw new ArgumentException($"safetensors: unknown dtype '{dtype}' for '{name}'"),
+        };
+        return checked(n * size);
+    }
+
+    /// <summary>The header bytes (padded to 8) for tensors laid out one after another in the given order.</summary>
+    public static byte[] Header(IReadOnlyList<(string name, string dtype, long[] shape)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
         var names = new HashSet<string>();
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -446,23 +470,21 @@ public static class Safetensors
                 w.WriteEndObject();
             }
             long offset = 0;
-            foreach (var t in tensors)
+            foreach (var (name, dtype, shape) in tensors)
             {
-                if (t.Name == "__metadata__" || !names.Add(t.Name)) throw new ArgumentException($"safetensors: tensor name '{t.Name}' is reserved or used twice");
-                long n = t.Shape.Aggregate(1L, (a, b) => checked(a * b));
-                int size = t.DType switch { "F32" or "I32" or "U32" => 4, "F16" or "BF16" or "I16" or "U16" => 2, "F64" or "I64" or "U64" => 8, "U8" or "I8" or "BOOL" => 1, _ => throw new ArgumentException($"safetensors: unknown dtype '{t.DType}' for '{t.Name}'") };
-                if (n * size != t.Data.Length) throw new ArgumentException($"safetensors: '{t.Name}' has {t.Data.Length} bytes, its shape and dtype need {n * size}");
-                w.WriteStartObject(t.Name);
-                w.WriteString("dtype", t.DType);
+                if (name == "__metadata__" || !names.Add(name)) throw new ArgumentException($"safetensors: tensor name '{name}' is reserved or used twice");
+                long bytes = ByteLength(name, dtype, shape);
+                w.WriteStartObject(name);
+                w.WriteString("dtype", dtype);
                 w.WriteStartArray("shape");
-                foreach (long d in t.Shape) w.WriteNumberValue(d);
+                foreach (long d in shape) w.WriteNumberValue(d);
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + t.Data.Length);
+                w.WriteNumberValue(offset + bytes);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                offset += t.Data.Length;
+                offset += bytes;
             }
             w.WriteEndObject();
         }
