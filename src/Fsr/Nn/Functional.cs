@@ -39,6 +39,19 @@ public static class Functional
     }
 
     /// <summary>
+    /// y = x·Wᵀ + b over the last dimension, with every leading dimension folded into the rows of ONE matrix
+    /// product: the weight gradient is then one GEMM with K = all rows (x₂ᵀ·g₂), not a batch of small products whose
+    /// results are summed over the batch afterwards (what matmul's broadcast rule gives for a 3-D input).
+    /// </summary>
+    public static Tensor linear(Tensor x, Tensor weight, Tensor? bias)
+    {
+        if (x.dim() <= 2) return torch.nn.functional.linear(x, weight, bias);
+        var lead = x.shape[..^1];
+        var y = torch.nn.functional.linear(x.reshape(-1, x.size(-1)), weight, bias);
+        return y.reshape([.. lead, y.size(-1)]);
+    }
+
+    /// <summary>
     /// Non-overlapping patches as GEMM rows: (B, C, H, W) → (B, ⌊H/p⌋·⌊W/p⌋, C·p·p), each row ordered (c, i, j) like a
     /// conv weight's (in, kh, kw), patches row-major over the grid. Remainder pixels are dropped as a stride-p conv
     /// does. Differentiable (views plus one copy).
@@ -64,7 +77,7 @@ public static class Functional
         if (x.size(1) != weight.size(1))
             throw new ArgumentException($"patch_conv: input has {x.size(1)} channels, weight {Shape.Format(weight.shape)} expects {weight.size(1)}");
         var rows = patchify(x, kh, kw);
-        return torch.nn.functional.linear(rows, weight.reshape(outCh, -1), bias);
+        return linear(rows, weight.reshape(outCh, -1), bias);
     }
 
     /// <summary>

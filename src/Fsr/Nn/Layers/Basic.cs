@@ -19,7 +19,7 @@ public sealed class Linear : Module<Tensor, Tensor>
     public Tensor weight => Param("weight");
     public Tensor? bias => OptionalParam("bias");
 
-    public override Tensor forward(Tensor input) => torch.nn.functional.linear(input, weight, bias);
+    public override Tensor forward(Tensor input) => Functional.linear(input, weight, bias);
 }
 
 /// <summary>Layer normalisation over the trailing <c>normalized_shape</c>; affine weight ones, bias zeros.</summary>

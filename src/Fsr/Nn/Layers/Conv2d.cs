@@ -99,5 +99,5 @@ public sealed class WeightNormLinear : Module<Tensor, Tensor>
     /// <summary>The effective weight g · v/‖v‖ (recomputed from the parameters on each call, as the hook does).</summary>
     public Tensor weight => weight_v.mul(weight_g.div(RowNorms(weight_v)));
 
-    public override Tensor forward(Tensor input) => torch.nn.functional.linear(input, weight, bias);
+    public override Tensor forward(Tensor input) => Functional.linear(input, weight, bias);
 }

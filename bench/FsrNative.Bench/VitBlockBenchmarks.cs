@@ -1,0 +1,148 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using FsrNative.Nn;
+using TorchSharp;
+using ours = FsrNative.torch;
+using TorchTensor = TorchSharp.torch.Tensor;
+
+namespace FsrNative.Bench;
+
+// Inside FsrNative.*, `torch` is the engine's; in benchmarks it names TorchSharp's, the baseline.
+using torch = TorchSharp.torch;
+using TF = TorchSharp.torch.nn.functional;
+
+/// <summary>
+/// The transformer workloads of FSR through each engine's module API, same weights and inputs:
+/// <list type="bullet">
+/// <item>one ViT-S/16 block (384 wide, 6 heads, MLP 1536, 196 tokens, batch 8): forward + backward to the input and
+/// every parameter, gradients cleared each iteration. libtorch runs timm's block twice: attention composed of
+/// matmul + softmax (timm's <c>fused_attn=False</c>, what we compute) and through F.scaled_dot_product_attention
+/// (timm's default).</item>
+/// <item>a whole ViT-B/16 forward at 448 px (785 tokens), batch 1, inference (no grad).</item>
+/// </list>
+/// Ratio = ours / libtorch (below 1: faster than libtorch).
+/// </summary>
+[Config(typeof(VitConfigBench))]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class VitBlockBenchmarks
+{
+    const int Batch = 8, Tokens = 196, Width = 384, Heads = 6;
+
+    Block _block = null!;
+    Tensor _x = null!, _g = null!;
+    Dictionary<string, TorchTensor> _w = null!;
+    TorchTensor _tx = null!, _tg = null!;
+
+    [GlobalSetup(Targets = [nameof(BlockTorchComposed), nameof(BlockTorchSdpa), nameof(BlockOurs)])]
+    public void SetupBlock()
+    {
+        torch.set_num_threads(2);
+        ours.manual_seed(3);
+        _block = new Block(Width, Heads, qkvBias: true);
+        _block.eval();   // no dropout / drop-path in either engine
+        _w = Weights(_block);
+        var gen = torch.manual_seed(7);
+        _tx = torch.randn(Batch, Tokens, Width, generator: gen).requires_grad_(true);
+        _tg = torch.randn(Batch, Tokens, Width, generator: gen);
+        _x = Copy(_tx).requires_grad_(true);
+        _g = Copy(_tg);
+    }
+
+    static Dictionary<string, TorchTensor> Weights(Module m)
+        => m.named_parameters().ToDictionary(p => p.name, p => torch.tensor(p.parameter.ToArray(), p.parameter.shape.Select(d => (long)d).ToArray()).requires_grad_(true));
+
+    static Tensor Copy(TorchTensor t) => ours.tensor(t.detach().contiguous().data<float>().ToArray(), t.shape.Select(d => (int)d).ToArray());
+
+    static TorchTensor Lin(Dictionary<string, TorchTensor> w, string p, TorchTensor x) => TF.linear(x, w[p + ".weight"], w[p + ".bias"]);
+
+    static TorchTensor TimmBlock(Dictionary<string, TorchTensor> w, string p, TorchTensor x, int heads, bool sdpa)
+    {
+        long b = x.shape[0], n = x.shape[1], c = x.shape[2], hd = c / heads;
+        var h = TF.layer_norm(x, [c], w[p + "norm1.weight"], w[p + "norm1.bias"], 1e-6);
+        var qkv = Lin(w, p + "attn.qkv", h).reshape(b, n, 3, heads, hd).permute(2, 0, 3, 1, 4);
+        TorchTensor a;
+        if (sdpa) a = TF.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2]);
+        else a = (qkv[0] * Math.Pow(hd, -0.5)).matmul(qkv[1].transpose(-2, -1)).softmax(-1).matmul(qkv[2]);
+        x = x + Lin(w, p + "attn.proj", a.transpose(1, 2).reshape(b, n, c));
+        h = TF.layer_norm(x, [c], w[p + "norm2.weight"], w[p + "norm2.bias"], 1e-6);
+        return x + Lin(w, p + "mlp.fc2", TF.gelu(Lin(w, p + "mlp.fc1", h)));
+    }
+
+    void TorchStep(bool sdpa)
+    {
+        using var scope = torch.NewDisposeScope();
+        var y = TimmBlock(_w, "", _tx, Heads, sdpa);
+        torch.autograd.backward([y], [_tg]);
+        foreach (var t in _w.Values) t.grad = null;
+        _tx.grad = null;
+    }
+
+    [BenchmarkCategory("ViT-S/16 block fwd+bwd (8×196×384)"), Benchmark(Baseline = true, Description = "libtorch (matmul+softmax)")]
+    public void BlockTorchComposed() => TorchStep(sdpa: false);
+
+    [BenchmarkCategory("ViT-S/16 block fwd+bwd (8×196×384)"), Benchmark(Description = "libtorch (sdpa)")]
+    public void BlockTorchSdpa() => TorchStep(sdpa: true);
+
+    [BenchmarkCategory("ViT-S/16 block fwd+bwd (8×196×384)"), Benchmark(Description = "FsrNative")]
+    public void BlockOurs()
+    {
+        using var scope = ours.NewDisposeScope();
+        _block.forward(_x).backward(_g);
+        _block.zero_grad();
+        _x.zero_grad();
+    }
+
+    // ---- ViT-B/16 at 448 px ------------------------------------------------------------------------------------
+
+    VisionTransformer _vit = null!;
+    Tensor _image = null!;
+    TorchTensor _timage = null!;
+    Dictionary<string, TorchTensor> _vw = null!;
+
+    [GlobalSetup(Targets = [nameof(VitBTorch), nameof(VitBOurs)])]
+    public void SetupVit()
+    {
+        torch.set_num_threads(2);
+        ours.manual_seed(5);
+        _vit = new VisionTransformer(VitConfig.Base16 with { ImgSize = 448 });
+        _vit.eval();
+        _vw = Weights(_vit);
+        foreach (var t in _vw.Values) t.requires_grad_(false);
+        var gen = torch.manual_seed(9);
+        _timage = torch.randn(1, 3, 448, 448, generator: gen);
+        _image = Copy(_timage);
+    }
+
+    [BenchmarkCategory("ViT-B/16 forward 448 px, batch 1"), Benchmark(Baseline = true, Description = "libtorch (matmul+softmax)")]
+    public void VitBTorch()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = TF.conv2d(_timage, _vw["patch_embed.proj.weight"], _vw["patch_embed.proj.bias"], strides: [16, 16]).flatten(2).transpose(1, 2);
+        x = torch.cat([_vw["cls_token"].expand(1, -1, -1), x], 1) + _vw["pos_embed"];
+        for (int i = 0; i < 12; i++) x = TimmBlock(_vw, $"blocks.{i}.", x, 12, sdpa: false);
+        x = TF.layer_norm(x, [768], _vw["norm.weight"], _vw["norm.bias"], 1e-6);
+        _ = Lin(_vw, "head", x.select(1, 0));
+    }
+
+    [BenchmarkCategory("ViT-B/16 forward 448 px, batch 1"), Benchmark(Description = "FsrNative")]
+    public void VitBOurs()
+    {
+        using var scope = ours.NewDisposeScope();
+        using var noGrad = ours.no_grad();
+        _ = _vit.forward(_image);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _block?.Dispose();
+        _vit?.Dispose();
+    }
+}
+
+public sealed class VitConfigBench : ManualConfig
+{
+    public VitConfigBench() => AddColumn(BenchmarkDotNet.Columns.StatisticColumn.Min);
+}
