@@ -34,20 +34,51 @@ public static class GradClip
         return total;
     }
 
-    /// <summary>The p-norm of one tensor, accumulated in double and rounded to float.</summary>
+    /// <summary>The p-norm of one tensor, accumulated in double and rounded to float: read in place on the CPU
+    /// backend, reduced by the engine's ops (one host read per tensor) on other devices.</summary>
     static float TensorNorm(Tensor g, double p)
     {
-        float[] v = g.ToArray();
-        if (double.IsPositiveInfinity(p))
+        bool inf = double.IsPositiveInfinity(p);
+        if (!g.device.IsCpu || g.DType != DType.Float32 || !g.is_contiguous())
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var a = g.abs();
+            if (inf) return a.max().item();
+            if (p == 2) return a.square().sum().sqrt().item();
+            if (p == 1) return a.sum().item();
+            return (float)Math.Pow(a.pow((float)p).sum().item(), 1 / p);
+        }
+        ReadOnlySpan<float> v = g.AsSpan();
+        if (inf)
         {
             float m = 0;
             foreach (float x in v) { float a = MathF.Abs(x); if (a > m || float.IsNaN(a)) m = a; }
             return m;
         }
         double acc = 0;
-        if (p == 2) foreach (float x in v) acc += (double)x * x;
-        else if (p == 1) foreach (float x in v) acc += Math.Abs(x);
-        else foreach (float x in v) acc += Math.Pow(Math.Abs(x), p);
-        return (float)(p == 2 ? Math.Sqrt(acc) : p == 1 ? acc : Math.Pow(acc, 1 / p));
+        if (p == 2)
+        {
+            int i = 0;
+            if (System.Numerics.Vector.IsHardwareAccelerated && v.Length >= 16)
+            {
+                var lanes = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(v);
+                var sumLo = System.Numerics.Vector<double>.Zero;
+                var sumHi = System.Numerics.Vector<double>.Zero;
+                foreach (var lane in lanes)
+                {
+                    System.Numerics.Vector.Widen(lane, out var lo, out var hi);
+                    sumLo += lo * lo;
+                    sumHi += hi * hi;
+                }
+                acc = System.Numerics.Vector.Sum(sumLo + sumHi);
+                i = lanes.Length * System.Numerics.Vector<float>.Count;
+            }
+            for (; i < v.Length; i++) acc += (double)v[i] * v[i];
+            return (float)Math.Sqrt(acc);
+        }
+        if (p == 1) { foreach (float x in v) acc += Math.Abs(x); return (float)acc; }
+        foreach (float x in v) acc += Math.Pow(Math.Abs(x), p);
+        return (float)Math.Pow(acc, 1 / p);
     }
 }

@@ -81,3 +81,17 @@ public sealed record CosineMomentumSchedule(double Base, double Final, long MaxI
 {
     public double Value(long it) => Final - (Final - Base) * (1 + Math.Cos(Math.PI * it / MaxIters)) / 2;
 }
+
+/// <summary>
+/// The teacher temperature of fsr-spec §5: τ(it) = Start + (End − Start)·it/(W − 1) for it &lt; W (an endpoint-inclusive
+/// linear ramp, so τ = End already at it = W − 1), End afterwards; VOC: 0.04 → 0.07 over W = ⌊20000/8⌋ = 2500.
+/// </summary>
+public sealed record LinearRampSchedule(double Start, double End, long WarmupIters)
+{
+    public double Value(long it)
+    {
+        if (it >= WarmupIters) return End;
+        if (WarmupIters <= 1) return End;
+        return Start + (End - Start) * it / (WarmupIters - 1);
+    }
+}

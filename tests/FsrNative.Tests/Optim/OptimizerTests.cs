@@ -230,6 +230,51 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void TeacherTemperatureIsFsrSpecSection5()
+    {
+        var tau = new LinearRampSchedule(0.04, 0.07, 2500);
+        Assert.Equal(0.04, tau.Value(0), 1e-15);
+        Assert.Equal(0.04 + 0.03 * 1000 / 2499.0, tau.Value(1000), 1e-15);
+        Assert.Equal(0.07, tau.Value(2499), 1e-15);
+        Assert.Equal(0.07, tau.Value(2500), 1e-15);
+        Assert.Equal(0.07, tau.Value(19999), 1e-15);
+    }
+
+    [Fact]
+    public void DecaySplitFollowsFsrSpecSection7()
+    {
+        using var vit = new VisionTransformer(new VitConfig { ImgSize = 16, PatchSize = 8, EmbedDim = 8, Depth = 1, NumHeads = 2, NumClasses = 0 });
+        using var wn = new WeightNormLinear(8, 16);
+        var groups = ParamGroups.decay_split(vit, 6e-5, 0.05, noDecay: ["pos_embed", "cls_token"]);
+        Assert.Equal(2, groups.Count);
+        var plain = groups[0].Parameters.Select(p => p.Name).ToList();
+        Assert.Contains("pos_embed", plain);
+        Assert.Contains("cls_token", plain);
+        Assert.Contains("bias", plain);
+        Assert.Equal(0, groups[0].weight_decay);
+        Assert.All(groups[1].Parameters, p => Assert.True(p.dim() > 1 && p.Name is "weight"));
+        Assert.Equal(0.05, groups[1].weight_decay);
+        // The weight-norm gain (4096×1 in FSR) is 2-D: decay group, frozen, so the optimiser skips it.
+        var head = ParamGroups.decay_split(wn, 6e-4, 0.05, namePrefix: "head.");
+        Assert.Single(head);
+        Assert.Equal("head.decay", head[0].name);
+        Assert.Contains(head[0].Parameters, p => p.Name == "weight_g" && !p.requires_grad);
+    }
+
+    [Fact]
+    public void ClipGradNormOnAnotherDeviceMatchesTheCpu()
+    {
+        var cpu = Params(4, null, Shapes);
+        var dev = Params(4, Device.IlgpuCpu, Shapes);
+        Grads(cpu, 0); Grads(dev, 0);
+        double a = GradClip.clip_grad_norm_(cpu, 0.3), b = GradClip.clip_grad_norm_(dev, 0.3);
+        Assert.Equal(a, b, a * 1e-6);
+        for (int i = 0; i < cpu.Count; i++) Close.AssertClose(cpu[i].grad!.ToArray(), dev[i].grad!.ToArray(), new Tolerance(1e-7, 1e-6), $"clipped {i}");
+        double inf = GradClip.clip_grad_norm_(dev, 1e9, double.PositiveInfinity);
+        Assert.Equal(cpu.Max(p => p.grad!.ToArray().Max(Math.Abs)), inf, 1e-6);
+    }
+
+    [Fact]
     public void LrSchedulerScalesEachGroupsBaseRate()
     {
         var ps = Params(1, null, [2], [3]);
