@@ -81,6 +81,57 @@ public static class Functional
     }
 
     /// <summary>
+    /// 2-D convolution (groups = 1) as im2col + one GEMM, composed of differentiable ops: the zero-padded input's
+    /// pixels are gathered into (B·Ho·Wo, C·kh·kw) columns by one index_select over the flattened image (its backward
+    /// is a deterministic index-add), multiplied by the (out, C·kh·kw) weight, and laid out as (B, out, Ho, Wo).
+    /// Same output size rule as torch: ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1.
+    /// </summary>
+    public static Tensor conv2d_im2col(Tensor x, Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
+    {
+        if (x.dim() != 4) throw new ArgumentException($"conv2d: expected (B, C, H, W), got {Shape.Format(x.shape)}");
+        int b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+        int outCh = weight.size(0), kh = weight.size(2), kw = weight.size(3);
+        if (weight.size(1) != c) throw new ArgumentException($"conv2d: input has {c} channels, weight {Shape.Format(weight.shape)} expects {weight.size(1)}");
+        int hp = h + 2 * padding.h, wp = w + 2 * padding.w;
+        int ho = (hp - dilation.h * (kh - 1) - 1) / stride.h + 1;
+        int wo = (wp - dilation.w * (kw - 1) - 1) / stride.w + 1;
+        if (ho <= 0 || wo <= 0) throw new ArgumentException($"conv2d: a {kh}×{kw} kernel (dilation {dilation}, padding {padding}) does not fit a {h}×{w} input");
+        var padded = padding == (0, 0) ? x : Pad(x, padding.h, padding.w);
+        // index[(oy, ox, i, j)] = (oy·s + i·d)·Wp + (ox·s + j·d): rows ordered by output pixel, then kernel tap.
+        var index = new int[ho * wo * kh * kw];
+        int n = 0;
+        for (int oy = 0; oy < ho; oy++)
+            for (int ox = 0; ox < wo; ox++)
+                for (int i = 0; i < kh; i++)
+                    for (int j = 0; j < kw; j++)
+                        index[n++] = (oy * stride.h + i * dilation.h) * wp + ox * stride.w + j * dilation.w;
+        var idx = torch.tensor((ReadOnlySpan<int>)index, null, x.device);
+        var cols = padded.reshape(b, c, hp * wp).index_select(2, idx)            // (B, C, Ho·Wo·kh·kw)
+                         .reshape(b, c, ho * wo, kh * kw).permute(0, 2, 1, 3)    // (B, Ho·Wo, C, kh·kw)
+                         .reshape(b, ho * wo, c * kh * kw);
+        var y = linear(cols, weight.reshape(outCh, -1), bias);                  // (B, Ho·Wo, out)
+        return y.transpose(1, 2).reshape(b, outCh, ho, wo);
+    }
+
+    /// <summary>Zero padding of the last two dimensions (differentiable: a concatenation with zeros).</summary>
+    static Tensor Pad(Tensor x, int ph, int pw)
+    {
+        int b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+        var t = x;
+        if (pw > 0)
+        {
+            var side = torch.zeros([b, c, h, pw], x.device, dtype: x.DType);
+            t = torch.cat([side, t, side], 3);
+        }
+        if (ph > 0)
+        {
+            var band = torch.zeros([b, c, ph, w + 2 * pw], x.device, dtype: x.DType);
+            t = torch.cat([band, t, band], 2);
+        }
+        return t;
+    }
+
+    /// <summary>
     /// The (out × in) matrix M with resized = M · signal for 1-D bicubic interpolation, align_corners=False:
     /// <list type="bullet">
     /// <item><paramref name="antialias"/> false: torch's upsample_bicubic2d (Keys kernel A = −0.75, source

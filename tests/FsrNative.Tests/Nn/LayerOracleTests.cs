@@ -46,6 +46,27 @@ public class LayerOracleTests
         ModuleOracle.CheckAgainstModule($"Conv2d(k=s={k}) on {h}×{w}", ours, theirs, [2, 3, h, w]);
     }
 
+    [Theory]
+    [InlineData(3, 1, 1, 1, 7, 9)]       // 3×3, same padding
+    [InlineData(3, 1, 5, 5, 13, 12)]     // the DeepLab-LargeFOV decoder's dilated 3×3 (dilation 5, padding 5)
+    [InlineData(3, 2, 1, 1, 9, 8)]       // strided
+    [InlineData(2, 1, 0, 2, 6, 7)]       // dilated without padding
+    [InlineData(5, 3, 2, 1, 11, 10)]
+    public void Conv2dGeneral(int k, int s, int p, int d, int h, int w)
+    {
+        using var ours = new Conv2d(4, 6, k, s, p, d);
+        using var theirs = ts.nn.Conv2d(4, 6, k, stride: s, padding: p, dilation: d);
+        ModuleOracle.CheckAgainstModule($"Conv2d(k={k}, s={s}, p={p}, d={d}) on {h}×{w}", ours, theirs, [2, 4, h, w]);
+    }
+
+    [Fact]
+    public void Conv2dWithoutBias()
+    {
+        using var ours = new Conv2d(3, 5, 3, padding: 1, bias: false);
+        using var theirs = ts.nn.Conv2d(3, 5, 3, padding: 1, bias: false);
+        ModuleOracle.CheckAgainstModule("Conv2d(bias=False)", ours, theirs, [1, 3, 6, 5]);
+    }
+
     [Fact]
     public void Gelu()
     {
