@@ -413,13 +413,13 @@ public static unsafe partial class Sgemm
         }
         if (ep == GemmEpilogue.BiasGeluErf)
         {
-            x0 = GemmMath.GeluErf(x0);
-            x1 = GemmMath.GeluErf(x1);
+            x0 = CpuVecMath.GeluErf(x0);
+            x1 = CpuVecMath.GeluErf(x1);
         }
         else if (ep == GemmEpilogue.BiasGeluTanh)
         {
-            x0 = GemmMath.GeluTanh(x0);
-            x1 = GemmMath.GeluTanh(x1);
+            x0 = CpuVecMath.GeluTanh(x0);
+            x1 = CpuVecMath.GeluTanh(x1);
         }
         Avx.Store(c, x0);
         Avx.Store(c + 8, x1);
