@@ -189,8 +189,9 @@ public static class Functional
 
     /// <summary>
     /// Bicubic resize of the spatial dims of <paramref name="x"/> laid out as (…, H, W, C) — channels last, as a
-    /// position-embedding grid is stored — to (…, outH, outW, C), by two matmuls with <see cref="BicubicMatrix"/>
-    /// (exact and differentiable). Equal to <c>F.interpolate(x.permute(…, C, H, W), (outH, outW), mode='bicubic',
+    /// position-embedding grid is stored — to (…, outH, outW, C): the engine's interpolate for the plain mode, two
+    /// matmuls with <see cref="BicubicMatrix"/> for the antialiased one (which the engine lacks); both exact and
+    /// differentiable. Equal to <c>F.interpolate(x.permute(…, C, H, W), (outH, outW), mode='bicubic',
     /// align_corners=False[, antialias])</c> permuted back.
     /// </summary>
     public static Tensor resize_bicubic_channels_last(Tensor x, int outH, int outW, bool antialias = false)
@@ -200,6 +201,13 @@ public static class Functional
         if (h == outH && w == outW) return x;
         var lead = x.shape[..^3];
         int batch = Shape.NumEl(lead);
+        if (!antialias)
+        {
+            // The engine's bicubic interpolate (NCHW): channels to the front and back.
+            var nchw = x.reshape(batch, h, w, c).permute(0, 3, 1, 2);
+            var resized = torch.nn.functional.interpolate(nchw, [outH, outW], mode: "bicubic", align_corners: false);
+            return resized.permute(0, 2, 3, 1).reshape([.. lead, outH, outW, c]);
+        }
         // The matrices are saved by the matmuls for backward: they belong to the caller's dispose scope.
         var mh = MatrixTensor(BicubicMatrix(h, outH, antialias), x.device);
         var mw = MatrixTensor(BicubicMatrix(w, outW, antialias), x.device);

@@ -97,7 +97,7 @@ public sealed class WeightNormLinear : Module<Tensor, Tensor>
     static Tensor RowNorms(Tensor v) => v.square().sum(1, keepdim: true).sqrt();
 
     /// <summary>The effective weight g · v/‖v‖ (recomputed from the parameters on each call, as the hook does).</summary>
-    public Tensor weight => weight_v.mul(weight_g.div(RowNorms(weight_v)));
+    public Tensor weight => torch.nn.functional.weight_norm(weight_v, weight_g, 0);
 
     public override Tensor forward(Tensor input) => Functional.linear(input, weight, bias);
 }
