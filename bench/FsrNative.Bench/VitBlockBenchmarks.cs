@@ -100,7 +100,7 @@ public class VitBlockBenchmarks
     TorchTensor _timage = null!;
     Dictionary<string, TorchTensor> _vw = null!;
 
-    [GlobalSetup(Targets = [nameof(VitBTorch), nameof(VitBOurs)])]
+    [GlobalSetup(Targets = [nameof(VitBTorch), nameof(VitBTorchSdpa), nameof(VitBOurs)])]
     public void SetupVit()
     {
         torch.set_num_threads(2);
@@ -114,17 +114,22 @@ public class VitBlockBenchmarks
         _image = Copy(_timage);
     }
 
-    [BenchmarkCategory("ViT-B/16 forward 448 px, batch 1"), Benchmark(Baseline = true, Description = "libtorch (matmul+softmax)")]
-    public void VitBTorch()
+    void TorchVit(bool sdpa)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = TF.conv2d(_timage, _vw["patch_embed.proj.weight"], _vw["patch_embed.proj.bias"], strides: [16, 16]).flatten(2).transpose(1, 2);
         x = torch.cat([_vw["cls_token"].expand(1, -1, -1), x], 1) + _vw["pos_embed"];
-        for (int i = 0; i < 12; i++) x = TimmBlock(_vw, $"blocks.{i}.", x, 12, sdpa: false);
+        for (int i = 0; i < 12; i++) x = TimmBlock(_vw, $"blocks.{i}.", x, 12, sdpa);
         x = TF.layer_norm(x, [768], _vw["norm.weight"], _vw["norm.bias"], 1e-6);
         _ = Lin(_vw, "head", x.select(1, 0));
     }
+
+    [BenchmarkCategory("ViT-B/16 forward 448 px, batch 1"), Benchmark(Baseline = true, Description = "libtorch (matmul+softmax)")]
+    public void VitBTorch() => TorchVit(sdpa: false);
+
+    [BenchmarkCategory("ViT-B/16 forward 448 px, batch 1"), Benchmark(Description = "libtorch (sdpa)")]
+    public void VitBTorchSdpa() => TorchVit(sdpa: true);
 
     [BenchmarkCategory("ViT-B/16 forward 448 px, batch 1"), Benchmark(Description = "FsrNative")]
     public void VitBOurs()
@@ -192,4 +197,77 @@ public class AdamWStepBenchmarks
 public sealed class VitConfigBench : ManualConfig
 {
     public VitConfigBench() => AddColumn(BenchmarkDotNet.Columns.StatisticColumn.Min);
+}
+
+/// <summary>
+/// The same two workloads timed the way the bench README recommends on a loaded machine: one thread each
+/// (FsrNative: GEMM team and element-wise workers at 1 thread; libtorch: set_num_threads(1)), by thread CPU time
+/// (CLOCK_THREAD_CPUTIME_ID, robust to other processes taking the core), interleaved, best and median.
+/// Run: <c>FSRNATIVE_GEMM_THREADS=1 dotnet run -c Release --project bench/FsrNative.Bench -- --thread-cpu-vit</c>.
+/// </summary>
+public static class VitThreadCpu
+{
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    struct Timespec { public long Sec, Nsec; }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGettime(int clock, out Timespec ts);
+
+    static double ThreadMs() { ClockGettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var t); return t.Sec * 1e3 + t.Nsec / 1e6; }
+
+    static (double best, double median) Stats(List<double> v)
+    {
+        var s = v.Order().ToList();
+        return (s[0], s[s.Count / 2]);
+    }
+
+    /// <summary>Runs each action <paramref name="reps"/> times, interleaved, after one warm-up each.</summary>
+    static List<double>[] Interleaved(Action[] actions, int reps)
+    {
+        var times = actions.Select(_ => new List<double>()).ToArray();
+        foreach (var a in actions) a();
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < actions.Length; i++)
+            {
+                double t0 = ThreadMs();
+                actions[i]();
+                times[i].Add(ThreadMs() - t0);
+            }
+        return times;
+    }
+
+    public static int Run(TextWriter output)
+    {
+        torch.set_num_threads(1);
+        FsrNative.Kernels.Cpu.CpuKernelSettings.ParallelMinWork = long.MaxValue;
+        if (Environment.GetEnvironmentVariable("FSRNATIVE_GEMM_THREADS") != "1")
+            output.WriteLine("warning: FSRNATIVE_GEMM_THREADS is not 1: our GEMM uses more than this thread, and thread CPU time misses that work");
+        output.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+
+        var b = new VitBlockBenchmarks();
+        b.SetupBlock();
+        var block = Interleaved([b.BlockOurs, b.BlockTorchComposed, b.BlockTorchSdpa], 10);
+        Report(output, "ViT-S/16 block fwd+bwd 8×196×384", block);
+        b.Cleanup();
+
+        var v = new VitBlockBenchmarks();
+        v.SetupVit();
+        var vit = Interleaved([v.VitBOurs, v.VitBTorch, v.VitBTorchSdpa], 5);
+        Report(output, "ViT-B/16 forward 448 px batch 1", vit);
+        v.Cleanup();
+        output.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+
+    static void Report(TextWriter output, string what, List<double>[] t)
+    {
+        var ours = Stats(t[0]);
+        output.WriteLine($"{what}: FsrNative best {ours.best:F1} / median {ours.median:F1} ms");
+        string[] names = ["libtorch (matmul+softmax)", "libtorch (sdpa)"];
+        for (int i = 1; i < t.Length; i++)
+        {
+            var s = Stats(t[i]);
+            output.WriteLine($"  {names[i - 1]}: best {s.best:F1} / median {s.median:F1} ms; ours/libtorch {ours.best / s.best:F2} (best) {ours.median / s.median:F2} (median)");
+        }
+    }
 }

@@ -57,7 +57,7 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         blocks = register_module("blocks", new ModuleList<Block>());
         for (int i = 0; i < c.Depth; i++)
         {
-            float dpr = c.Depth > 1 ? c.DropPathRate * i / (c.Depth - 1) : c.DropPathRate * 0f;
+            float dpr = c.Depth > 1 ? c.DropPathRate * i / (c.Depth - 1) : 0f;   // timm: linspace(0, rate, depth)
             blocks.append(new Block(c.EmbedDim, c.NumHeads, c.MlpRatio, c.QkvBias, c.ProjDropRate, c.AttnDropRate, c.InitValues, dpr, c.NormEps, device, generator));
         }
         norm = register_module("norm", new LayerNorm(c.EmbedDim, c.NormEps, device: device));
