@@ -1,9 +1,10 @@
 namespace FsrNative.Nn;
 
 /// <summary>
-/// The functions the layers need beyond the engine's op set, composed of existing differentiable ops. Each is a
-/// stand-in until the engine's own op lands in src/Autograd/Ops (dropout, drop-path, conv2d, interpolate); the
-/// layers call them through here so the switch is one line each.
+/// The functions the layers need beyond the engine's op set, composed of existing differentiable ops: stand-ins
+/// until the engine's own ops land in src/Autograd/Ops (dropout, drop-path, conv2d; fused attention is the
+/// Attention layer's), plus the folding <see cref="linear"/> and the antialiased bicubic resize the engine's
+/// interpolate lacks. The layers call them through here so each switch is one line.
 /// </summary>
 public static class Functional
 {
