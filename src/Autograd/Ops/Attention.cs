@@ -81,7 +81,11 @@ public static partial class TensorOps
                 return (output, probs);
             }
             temporaries.Clear();   // the backward reads them: they live as long as the graph (its dispose scope)
-            var recorded = Tape.Record(output, name, [query, key, value], g =>
+            // When the kernels read the caller's attn_mask itself, it is an input too (never differentiated), so that an
+            // in-place change before the backward is caught; keep masks and combined masks are our own copies.
+            var inputs = new List<Tensor> { query, key, value };
+            if (attnMask is not null && ReferenceEquals(mask, attnMask)) inputs.Add(attnMask);
+            var recorded = Tape.Record(output, name, inputs.ToArray(), g =>
             {
                 var gc = g.ContiguousOrSelf();
                 var gq = Tensor.Empty(query.ShapeArray, query.device, query.DType);
@@ -89,7 +93,11 @@ public static partial class TensorOps
                 var gv = Tensor.Empty(value.ShapeArray, query.device, query.DType);
                 backend.AttentionBackward(args, output, lse, gc, gq, gk, gv);
                 if (!ReferenceEquals(gc, g)) gc.Dispose();
-                return [Keep(gq, query.requires_grad), Keep(gk, key.requires_grad), Keep(gv, value.requires_grad)];
+                var grads = new Tensor?[inputs.Count];
+                grads[0] = Keep(gq, query.requires_grad);
+                grads[1] = Keep(gk, key.requires_grad);
+                grads[2] = Keep(gv, value.requires_grad);
+                return grads;
             });
             return (recorded, probs);
         }

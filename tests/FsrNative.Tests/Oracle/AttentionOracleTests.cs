@@ -267,6 +267,25 @@ public class AttentionOracleTests
         using (torch.no_grad()) torch.nn.functional.scaled_dot_product_attention(q, q, q, mask);   // fine without grad mode
     }
 
+    /// <summary>An additive mask is read again by the backward: changing it in place in between is caught, as for q,
+    /// k, v. A keep mask is converted in the forward, so changing it afterwards is harmless.</summary>
+    [Fact]
+    public void ChangingAMaskBeforeTheBackward()
+    {
+        using var scope = torch.NewDisposeScope();
+        var q = torch.randn([1, 2, 3, 4], new Generator(1), requires_grad: true);
+        var add = torch.zeros([3, 3]);
+        var y = torch.nn.functional.scaled_dot_product_attention(q, q, q, add);
+        add.add_(torch.ones([3, 3]));
+        Assert.Contains("scaled_dot_product_attention", Assert.Throws<InvalidOperationException>(() => y.sum().backward()).Message);
+
+        var keep = torch.ones([3, 3]);
+        var z = torch.nn.functional.scaled_dot_product_attention(q, q, q, keep_mask: keep);
+        keep.mul_(torch.zeros([3, 3]));
+        z.sum().backward();
+        Assert.NotNull(q.grad);
+    }
+
     [Fact]
     public void ErrorsNameTheOpAndArgument()
     {
