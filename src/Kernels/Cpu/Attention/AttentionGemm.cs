@@ -13,8 +13,9 @@ namespace FsrNative.Kernels.Cpu;
 /// 6 rows × 16 columns (12 ymm accumulators; per k: 2 loads of B, 6 broadcasts of A, 12 FMAs); 8-column and masked
 /// tails; row tails by the same tile specialised for 1–5 rows (generic struct parameters, so the JIT drops the
 /// unused accumulators).</item>
-/// <item><see cref="DotRows"/>: C(r, j) = a_r·b_j for row-major a and b (a product with Bᵀ and no packing), four
-/// dot products at a time: for short query blocks, where packing Bᵀ would cost more than the product.</item>
+/// <item><see cref="DotRows"/>: C(r, j) = a_r·b_j for row-major a and b (a product with Bᵀ and no packing), eight
+/// dot products at a time, reduced together (<see cref="Sum8"/>): for short query blocks, where packing Bᵀ would cost
+/// more than the product.</item>
 /// </list>
 /// Summation order is a function of the shapes only (k ascending per lane, fixed horizontal sums).
 /// </summary>
@@ -143,8 +144,8 @@ internal static unsafe class AttentionGemm
         if (n > 5) Avx.MaskStore(c + 5 * ldc, mask, c5);
     }
 
-    /// <summary>C(r, j) = Σ_k a[r·lda + k]·b[j·ldb + k] for r &lt; M, j &lt; N (row-major a and b, k contiguous).</summary>
-    public static void DotRows(int M, int N, int K, float* a, long lda, float* b, long ldb, float* c, long ldc)
+    /// <summary>C(r, j) = scale·Σ_k a[r·lda + k]·b[j·ldb + k] for r &lt; M, j &lt; N (row-major a and b, k contiguous).</summary>
+    public static void DotRows(int M, int N, int K, float* a, long lda, float* b, long ldb, float* c, long ldc, float scale = 1f)
     {
         if (!CpuVecMath.IsSupported)
         {
@@ -153,40 +154,48 @@ internal static unsafe class AttentionGemm
                 {
                     float s = 0f;
                     for (int k = 0; k < K; k++) s += a[r * lda + k] * b[j * ldb + k];
-                    c[r * ldc + j] = s;
+                    c[r * ldc + j] = s * scale;
                 }
             return;
         }
         int full = K & ~7, tail = K - full;
         var mask = CpuVecMath.TailMask(tail);
+        var vscale = Vector256.Create(scale);
         for (int r = 0; r < M; r++)
         {
             float* ar = a + r * lda, cr = c + r * ldc;
             int j = 0;
-            for (; j + 4 <= N; j += 4)
+            for (; j + 8 <= N; j += 8)
             {
-                float* b0 = b + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                float* b0 = b + j * ldb;
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
                 for (int k = 0; k < full; k += 8)
                 {
                     var x = Avx.LoadVector256(ar + k);
-                    s0 = Fma.MultiplyAdd(x, Avx.LoadVector256(b0 + k), s0);
-                    s1 = Fma.MultiplyAdd(x, Avx.LoadVector256(b1 + k), s1);
-                    s2 = Fma.MultiplyAdd(x, Avx.LoadVector256(b2 + k), s2);
-                    s3 = Fma.MultiplyAdd(x, Avx.LoadVector256(b3 + k), s3);
+                    float* bk = b0 + k;
+                    s0 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk), s0);
+                    s1 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk + ldb), s1);
+                    s2 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk + 2 * ldb), s2);
+                    s3 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk + 3 * ldb), s3);
+                    s4 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk + 4 * ldb), s4);
+                    s5 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk + 5 * ldb), s5);
+                    s6 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk + 6 * ldb), s6);
+                    s7 = Fma.MultiplyAdd(x, Avx.LoadVector256(bk + 7 * ldb), s7);
                 }
                 if (tail > 0)
                 {
                     var x = Avx.MaskLoad(ar + full, mask);
-                    s0 = Fma.MultiplyAdd(x, Avx.MaskLoad(b0 + full, mask), s0);
-                    s1 = Fma.MultiplyAdd(x, Avx.MaskLoad(b1 + full, mask), s1);
-                    s2 = Fma.MultiplyAdd(x, Avx.MaskLoad(b2 + full, mask), s2);
-                    s3 = Fma.MultiplyAdd(x, Avx.MaskLoad(b3 + full, mask), s3);
+                    float* bk = b0 + full;
+                    s0 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk, mask), s0);
+                    s1 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk + ldb, mask), s1);
+                    s2 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk + 2 * ldb, mask), s2);
+                    s3 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk + 3 * ldb, mask), s3);
+                    s4 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk + 4 * ldb, mask), s4);
+                    s5 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk + 5 * ldb, mask), s5);
+                    s6 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk + 6 * ldb, mask), s6);
+                    s7 = Fma.MultiplyAdd(x, Avx.MaskLoad(bk + 7 * ldb, mask), s7);
                 }
-                cr[j] = CpuVecMath.HorizontalSum(s0);
-                cr[j + 1] = CpuVecMath.HorizontalSum(s1);
-                cr[j + 2] = CpuVecMath.HorizontalSum(s2);
-                cr[j + 3] = CpuVecMath.HorizontalSum(s3);
+                Avx.Store(cr + j, Avx.Multiply(Sum8(s0, s1, s2, s3, s4, s5, s6, s7), vscale));
             }
             for (; j < N; j++)
             {
@@ -194,14 +203,25 @@ internal static unsafe class AttentionGemm
                 Vector256<float> s = default;
                 for (int k = 0; k < full; k += 8) s = Fma.MultiplyAdd(Avx.LoadVector256(ar + k), Avx.LoadVector256(bj + k), s);
                 if (tail > 0) s = Fma.MultiplyAdd(Avx.MaskLoad(ar + full, mask), Avx.MaskLoad(bj + full, mask), s);
-                cr[j] = CpuVecMath.HorizontalSum(s);
+                cr[j] = CpuVecMath.HorizontalSum(s) * scale;
             }
         }
     }
 
-    /// <summary>Packs the n rows of length d of a row-major block (row stride ld) transposed into t (d rows of
-    /// <paramref name="ldt"/> floats); columns n..ldt−1 are zeroed.</summary>
-    public static void PackTransposed(float* src, long ld, int n, int d, float* t, int ldt)
+    /// <summary>The eight horizontal sums of s0…s7 as one vector (lane i = Σ lanes of s_i), by a fixed tree of
+    /// pairwise adds: hadd pairs within 128-bit halves, then the two halves added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Sum8(Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3,
+        Vector256<float> s4, Vector256<float> s5, Vector256<float> s6, Vector256<float> s7)
+    {
+        var h01 = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));   // [0 1 2 3 | 0 1 2 3] partial
+        var h23 = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));   // [4 5 6 7 | 4 5 6 7] partial
+        return Avx.Add(Avx.Permute2x128(h01, h23, 0x20), Avx.Permute2x128(h01, h23, 0x31));
+    }
+
+    /// <summary>Packs the n rows of length d of a row-major block (row stride ld) transposed and multiplied by
+    /// <paramref name="scale"/> into t (d rows of <paramref name="ldt"/> floats); columns n..ldt−1 are zeroed.</summary>
+    public static void PackTransposed(float* src, long ld, int n, int d, float* t, int ldt, float scale = 1f)
     {
         for (int c = 0; c < d; c++)
         {
@@ -216,14 +236,14 @@ internal static unsafe class AttentionGemm
             for (int c = 0; c < d; c++)
             {
                 float* tc = t + (long)c * ldt + j0;
-                tc[0] = s0[c]; tc[1] = s0[ld + c]; tc[2] = s0[2 * ld + c]; tc[3] = s0[3 * ld + c];
-                tc[4] = s0[4 * ld + c]; tc[5] = s0[5 * ld + c]; tc[6] = s0[6 * ld + c]; tc[7] = s0[7 * ld + c];
+                tc[0] = s0[c] * scale; tc[1] = s0[ld + c] * scale; tc[2] = s0[2 * ld + c] * scale; tc[3] = s0[3 * ld + c] * scale;
+                tc[4] = s0[4 * ld + c] * scale; tc[5] = s0[5 * ld + c] * scale; tc[6] = s0[6 * ld + c] * scale; tc[7] = s0[7 * ld + c] * scale;
             }
         }
         for (; j0 < n; j0++)
         {
             float* s = src + j0 * ld;
-            for (int c = 0; c < d; c++) t[(long)c * ldt + j0] = s[c];
+            for (int c = 0; c < d; c++) t[(long)c * ldt + j0] = s[c] * scale;
         }
     }
 }

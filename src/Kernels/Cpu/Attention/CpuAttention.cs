@@ -10,8 +10,8 @@ namespace FsrNative.Kernels.Cpu;
 /// per (batch, head) and block of up to 60 query rows (fewer when the key count is large, so a block of scores stays
 /// within ~192 KB of L2):
 /// <code>
-/// forward:   S = Q_blk·Kᵀ (6×16 FMA tiles on Kᵀ packed once per head)  → per row: s·scale + mask, max, exp, Σ,
-///            lse, P = e/Σ (· dropout factors)                          → O_blk = P·V (same tiles, V read in place)
+/// forward:   S = Q_blk·(scale·K)ᵀ (6×16 FMA tiles on scale·Kᵀ packed once per head) → per row: + mask, max,
+///            E = exp(s − max), Σ, lse (E · dropout factors) → O_blk = E·V (same tiles, V read in place), row i ·= 1/Σ_i
 /// backward:  S = Q_blk·Kᵀ → P = exp(s·scale + mask − lse);  dV += (P∘Z)ᵀ·dO_blk;  dP = dO_blk·Vᵀ (Vᵀ packed per head)
 ///            dS = P∘(Z∘dP − D)·scale with D_i = dO_i·O_i;   dQ_blk = dS·K;   dK += dSᵀ·Q_blk
 /// </code>
@@ -65,9 +65,9 @@ public static unsafe class CpuAttention
         long work = (long)Math.Min(bq, g.Nq) * Math.Max(g.Nk, 1) * (g.D + g.Dv + 8);
         CpuParallel.For((long)heads * blocks, work, 1, (start, end) =>
         {
-            // scores (bq × ld) | Kᵀ (D × ld) | dropout factors (ld)
-            float* s = Scratch.Get((long)bq * ld + (long)g.D * ld + ld);
-            float* kt = s + (long)bq * ld, z = kt + (long)g.D * ld;
+            // scores (bq × ld) | Kᵀ (D × ld) | dropout factors (ld) | 1/Σ per row (bq)
+            float* s = Scratch.Get((long)bq * ld + (long)g.D * ld + ld + bq);
+            float* kt = s + (long)bq * ld, z = kt + (long)g.D * ld, inv = z + ld;
             int packed = -1;
             for (long it = start; it < end; it++)
             {
@@ -78,84 +78,86 @@ public static unsafe class CpuAttention
                 {
                     float* sr = s + (long)r * ld;
                     long row = (long)bh * g.Nq + i0 + r;
-                    lse[row] = SoftmaxRow(sr, mask, g, b, h, i0 + r);
-                    if (g.Dropout && !float.IsNegativeInfinity(lse[row]))
+                    lse[row] = ExpRow(sr, mask, g, b, h, i0 + r, out inv[r]);
+                    if (g.Dropout && inv[r] != 0f)
                     {
                         CpuDropout.Factors(z, g.Nk, g.DropIndex(bh, i0 + r, 0), g.Seed, g.Stream, g.KeepProb, g.DropScale);
                         Mul(sr, z, g.Nk);
                     }
                 }
-                AttentionGemm.Multiply(rows, g.Dv, g.Nk, s, ld, 1, v + g.VRow(b, h, 0), g.VStrideRow,
-                    o + ((long)bh * g.Nq + i0) * g.Dv, g.Dv, false);
+                float* ob = o + ((long)bh * g.Nq + i0) * g.Dv;
+                AttentionGemm.Multiply(rows, g.Dv, g.Nk, s, ld, 1, v + g.VRow(b, h, 0), g.VStrideRow, ob, g.Dv, false);
+                for (int r = 0; r < rows; r++) Scale(ob + (long)r * g.Dv, g.Dv, inv[r]);
             }
         });
     }
 
-    /// <summary>S (rows × Nk, row stride ld) = Q[i0.., :]·Kᵀ of head (b, h), unscaled. Packs Kᵀ into kt when the block
+    /// <summary>S (rows × Nk, row stride ld) = scale·Q[i0.., :]·Kᵀ of head (b, h). Packs scale·Kᵀ into kt when the block
     /// is long enough and the head is not already packed (<paramref name="packed"/> = b·H + h of the packed head).</summary>
     static void Scores(float* q, float* k, in AttentionGeometry g, int b, int h, int i0, int rows, float* s, int ld, float* kt, ref int packed)
     {
         float* qb = q + g.QRow(b, h, i0), kb = k + g.KRow(b, h, 0);
         if (rows < DirectMaxRows)
         {
-            AttentionGemm.DotRows(rows, g.Nk, g.D, qb, g.QStrideRow, kb, g.KStrideRow, s, ld);
+            AttentionGemm.DotRows(rows, g.Nk, g.D, qb, g.QStrideRow, kb, g.KStrideRow, s, ld, g.Scale);
             return;
         }
         int bh = b * g.H + h;
         if (packed != bh)
         {
-            AttentionGemm.PackTransposed(kb, g.KStrideRow, g.Nk, g.D, kt, ld);
+            AttentionGemm.PackTransposed(kb, g.KStrideRow, g.Nk, g.D, kt, ld, g.Scale);
             packed = bh;
         }
         AttentionGemm.Multiply(rows, g.Nk, g.D, qb, g.QStrideRow, 1, kt, ld, s, ld, false);
     }
 
-    /// <summary>Turns raw scores s (length Nk) of query i into s·scale + mask in place; returns their maximum.</summary>
-    static float ScaleMask(float* s, float* mask, in AttentionGeometry g, int b, int h, int i)
+    /// <summary>Adds the mask row of query i to its scores s (length Nk) in place; returns their maximum.</summary>
+    static float AddMask(float* s, float* mask, in AttentionGeometry g, int b, int h, int i)
     {
         int n = g.Nk;
-        float scale = g.Scale;
         float* m = g.HasMask != 0 ? mask + g.MaskRow(b, h, i) : null;
         long mc = g.MaskStrideCol;
         float max = float.NegativeInfinity;
         int j = 0;
         if (CpuVecMath.IsSupported && (m is null || mc == 1 || mc == 0))
         {
-            var vs = Vector256.Create(scale);
             var vmax = Vector256.Create(float.NegativeInfinity);
             var vm = m is not null && mc == 0 ? Vector256.Create(m[0]) : Vector256<float>.Zero;
             for (; j + 8 <= n; j += 8)
             {
-                var x = Avx.Multiply(Avx.LoadVector256(s + j), vs);
-                if (m is not null) x = Avx.Add(x, mc == 1 ? Avx.LoadVector256(m + j) : vm);
-                Avx.Store(s + j, x);
+                var x = Avx.LoadVector256(s + j);
+                if (m is not null)
+                {
+                    x = Avx.Add(x, mc == 1 ? Avx.LoadVector256(m + j) : vm);
+                    Avx.Store(s + j, x);
+                }
                 vmax = Avx.Max(vmax, x);
             }
             max = CpuVecMath.HorizontalMax(vmax);
         }
         for (; j < n; j++)
         {
-            float x = s[j] * scale;
-            if (m is not null) x += m[j * mc];
-            s[j] = x;
+            float x = s[j];
+            if (m is not null) s[j] = x += m[j * mc];
             if (x > max) max = x;
         }
         return max;
     }
 
-    /// <summary>Softmax of one row of raw scores in place (P = e/Σ; 0 on a fully masked row); returns its log-sum-exp.</summary>
-    static float SoftmaxRow(float* s, float* mask, in AttentionGeometry g, int b, int h, int i)
+    /// <summary>E = exp(s + mask − max) of one row of scores in place (0 on a fully masked row); returns the row's
+    /// log-sum-exp and 1/Σ E in <paramref name="inverseSum"/> (0 on a fully masked row).</summary>
+    static float ExpRow(float* s, float* mask, in AttentionGeometry g, int b, int h, int i, out float inverseSum)
     {
         int n = g.Nk;
-        float max = ScaleMask(s, mask, g, b, h, i);
+        float max = AddMask(s, mask, g, b, h, i);
         if (float.IsNegativeInfinity(max))
         {
             new Span<float>(s, n).Clear();
+            inverseSum = 0f;
             return float.NegativeInfinity;
         }
         float sum = ExpSum(s, n, max);
-        float inv = 1f / sum;
-        Scale(s, n, inv);
+        inverseSum = 1f / sum;
         return max + MathF.Log(sum);
     }
 
@@ -191,7 +193,7 @@ public static unsafe class CpuAttention
     static void Mul(float* s, float* z, int n)
         => System.Numerics.Tensors.TensorPrimitives.Multiply(new ReadOnlySpan<float>(s, n), new ReadOnlySpan<float>(z, n), new Span<float>(s, n));
 
-    /// <summary>P = exp(s·scale + mask − lse) in place (0 on a fully masked row, lse = −∞).</summary>
+    /// <summary>P = exp(s + mask − lse) in place (0 on a fully masked row, lse = −∞).</summary>
     static void Recompute(float* s, float* mask, in AttentionGeometry g, int b, int h, int i, float lse)
     {
         if (float.IsNegativeInfinity(lse))
@@ -199,7 +201,7 @@ public static unsafe class CpuAttention
             new Span<float>(s, g.Nk).Clear();
             return;
         }
-        ScaleMask(s, mask, g, b, h, i);
+        AddMask(s, mask, g, b, h, i);
         ExpSum(s, g.Nk, lse);
     }
 
