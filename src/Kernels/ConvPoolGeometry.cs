@@ -108,11 +108,27 @@ public struct Pool2dGeometry
             throw new ArgumentException(
                 $"{op}: output size {oh}×{ow} is too small for input {h}×{w} with kernel ({kh}, {kw}), stride ({sh}, {sw}), " +
                 $"padding ({ph}, {pw}), dilation ({dh}, {dw})");
+        // With dilation, a window that starts in the padding can step over a tiny input entirely. PyTorch then
+        // returns −∞ with an index outside the plane (and its backward writes outside the plane); refuse instead.
+        EmptyWindowCheck(op, "height", h, oh, sh, ph, dh);
+        EmptyWindowCheck(op, "width", w, ow, sw, pw, dw);
         return new Pool2dGeometry
         {
             Planes = planes, H = h, W = w, OH = oh, OW = ow, KH = kh, KW = kw, SH = sh, SW = sw, PH = ph, PW = pw,
             DH = dh, DW = dw, CountIncludePad = countIncludePad ? 1 : 0, Divisor = divisor,
         };
+    }
+
+    static void EmptyWindowCheck(string op, string axis, int input, int outputs, int stride, int pad, int dilation)
+    {
+        for (int o = 0; o < outputs && o * stride < pad; o++)
+        {
+            int start = o * stride - pad;
+            int first = start + (-start + dilation - 1) / dilation * dilation;
+            if (first >= input)
+                throw new ArgumentException(
+                    $"{op}: along the {axis} ({input}), the window of output {o} (start {start}, dilation {dilation}) holds no input position");
+        }
     }
 
     /// <summary>Adaptive average pooling of (H, W) planes to (OH, OW).</summary>

@@ -142,6 +142,8 @@ public class ConvPoolOracleTests
         OpCheck.Check("max_pool2d(unbatched)", ["3x7x6"], x => torch.nn.functional.max_pool2d(x[0], 2),
             x => F.max_pool2d(x[0], L(2, 2), L(2, 2)));
         Assert.Contains("at most half", Assert.Throws<ArgumentException>(() => torch.nn.functional.max_pool2d(torch.zeros(1, 1, 5, 5), 2, 1, 2)).Message);
+        // A dilated window that steps over a 2-wide input (PyTorch returns −∞ with an index outside the plane): refused.
+        Assert.Contains("holds no input position", Assert.Throws<ArgumentException>(() => torch.nn.functional.max_pool2d(torch.zeros(1, 1, 9, 2), 2, 1, 1, 3)).Message);
     }
 
     [Theory]
