@@ -112,22 +112,30 @@ public unsafe class CpuConvPoolTests
         var wt = Values(rng, o * c * kh * kw, 0);
         var b = Values(rng, o, 0);
         var gy = Values(rng, n * o * g.OutPlane, 0);
-        var scratch = new float[Math.Max(1, CpuConv2d.ScratchLength(g))];
-        var y = new float[gy.Length]; var yr = new float[gy.Length];
-        var gx = new float[x.Length]; var gxr = new float[x.Length];
-        var gw = new float[wt.Length]; var gwr = new float[wt.Length];
-        fixed (float* px = x, pw_ = wt, pb = b, pgy = gy, ps = scratch, py = y, pgx = gx, pgw = gw)
-        {
-            CpuConv2d.Forward(px, pw_, pb, py, g, ps);
-            CpuConv2d.BackwardInput(pgy, pw_, pgx, g, ps);
-            CpuConv2d.BackwardWeight(px, pgy, pgw, g, ps);
-        }
+        var yr = new float[gy.Length]; var gxr = new float[x.Length]; var gwr = new float[wt.Length];
         Ref.Conv2d(x, wt, b, yr, g);
         Ref.Conv2dBackwardInput(gy, wt, gxr, g);
         Ref.Conv2dBackwardWeight(x, gy, gwr, g);
         string layout = CpuConv2d.LayoutOf(g).ToString();
-        CpuTestData.AssertClose(yr, y, 1e-5, 1e-4, $"conv2d forward ({layout})");
-        CpuTestData.AssertClose(gxr, gx, 1e-5, 1e-4, $"conv2d input gradient ({layout})");
-        CpuTestData.AssertClose(gwr, gw, 1e-5, 1e-4, $"conv2d weight gradient ({layout})");
+        // The whole batch in one chunk, then one image per chunk: the same bits either way.
+        long one = CpuConv2d.LayoutOf(g) == CpuConv2d.PatchLayout.Pointwise ? 0 : (long)g.ColRows * g.OutPlane;
+        float[]? first = null;
+        foreach (long length in new[] { CpuConv2d.ScratchLength(g), one })
+        {
+            var scratch = new float[Math.Max(1, length)];
+            var y = new float[gy.Length]; var gx = new float[x.Length]; var gw = new float[wt.Length];
+            fixed (float* px = x, pw_ = wt, pb = b, pgy = gy, ps = scratch, py = y, pgx = gx, pgw = gw)
+            {
+                CpuConv2d.Forward(px, pw_, pb, py, g, ps, length);
+                CpuConv2d.BackwardInput(pgy, pw_, pgx, g, ps, length);
+                CpuConv2d.BackwardWeight(px, pgy, pgw, g, ps, length);
+            }
+            CpuTestData.AssertClose(yr, y, 1e-5, 1e-4, $"conv2d forward ({layout}, scratch {length})");
+            CpuTestData.AssertClose(gxr, gx, 1e-5, 1e-4, $"conv2d input gradient ({layout}, scratch {length})");
+            CpuTestData.AssertClose(gwr, gw, 1e-5, 1e-4, $"conv2d weight gradient ({layout}, scratch {length})");
+            var all = y.Concat(gx).Concat(gw).ToArray();
+            if (first is null) first = all;
+            else Assert.True(first.SequenceEqual(all), $"conv2d ({layout}): results depend on the chunking");
+        }
     }
 }

@@ -64,7 +64,8 @@ public sealed class ConvPoolParityTests
     }
 
     /// <summary>The conv2d primitives with the tiled GEMM (groups of 256 threads, on a private emulator): forward with
-    /// bias, input and weight gradients, for a columns-layout and a pointwise geometry.</summary>
+    /// bias, input and weight gradients, for a columns-layout and a pointwise geometry, the batch in one im2col chunk
+    /// and one image per chunk.</summary>
     [Fact]
     public void Conv2dWithTiledGemm()
     {
@@ -77,8 +78,9 @@ public sealed class ConvPoolParityTests
         try
         {
             be.GemmChoice = IlgpuBackend.GemmKernel.Tiled;
-            foreach (var g in geometries)
+            foreach (var (g, budget) in geometries.SelectMany(g => new[] { (g, be.ConvScratchBudget), (g, 1) }))
             {
+                be.ConvScratchBudget = budget;   // 1: one image per im2col chunk
                 var x = TestRandom.Uniform(21, g.N * g.C * g.H * g.W, -1, 1);
                 var w = TestRandom.Uniform(22, g.O * g.C * g.KH * g.KW, -1, 1);
                 var b = TestRandom.Uniform(23, g.O, -1, 1);
@@ -99,7 +101,7 @@ public sealed class ConvPoolParityTests
                 using (torch.NewDisposeScope()) cpu = Run(CpuBackend.Instance, (d, s) => torch.tensor(d, s));
                 using (torch.NewDisposeScope()) emu = Run(be, (d, s) => Make(be, d, s));
                 string[] names = ["output", "input gradient", "weight gradient"];
-                for (int i = 0; i < 3; i++) Close.AssertClose(cpu[i], emu[i], Sums, $"tiled conv2d {names[i]}: {g}");
+                for (int i = 0; i < 3; i++) Close.AssertClose(cpu[i], emu[i], Sums, $"tiled conv2d {names[i]}, scratch budget {budget}: {g}");
             }
         }
         finally

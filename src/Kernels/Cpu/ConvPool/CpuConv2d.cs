@@ -27,8 +27,9 @@ namespace FsrNative.Kernels.Cpu;
 /// </summary>
 public static unsafe class CpuConv2d
 {
-    /// <summary>Floats of scratch a chunk of images may use (16 MiB) unless a single image needs more.</summary>
-    public const int ScratchBudget = 1 << 22;
+    /// <summary>Floats of scratch <see cref="ScratchLength"/> asks for (16 MiB) unless a single image needs more. Only
+    /// speed depends on it: results are the same for every chunking.</summary>
+    public static int ScratchBudget { get; set; } = 1 << 22;
 
     public enum PatchLayout { Pointwise, Columns, Rows }
 
@@ -36,22 +37,31 @@ public static unsafe class CpuConv2d
     public static PatchLayout LayoutOf(in Conv2dGeometry g)
         => g.IsPointwise ? PatchLayout.Pointwise : g.SW == 1 ? PatchLayout.Columns : PatchLayout.Rows;
 
-    /// <summary>Images per chunk: as many as fit in <see cref="ScratchBudget"/>, at least 1.</summary>
-    public static int ChunkImages(in Conv2dGeometry g)
+    /// <summary>Floats of scratch to give <see cref="Forward"/>, <see cref="BackwardInput"/> and
+    /// <see cref="BackwardWeight"/>: the patch matrices of as many images as fit in <see cref="ScratchBudget"/>, at least
+    /// one image's (none for pointwise convolutions).</summary>
+    public static long ScratchLength(in Conv2dGeometry g)
     {
         long per = (long)g.ColRows * g.OutPlane;
-        if (per == 0) return Math.Max(g.N, 1);
-        return (int)Math.Clamp(ScratchBudget / per, 1, Math.Max(g.N, 1));
+        if (LayoutOf(g) == PatchLayout.Pointwise || per == 0 || g.N == 0) return 0;
+        return Math.Clamp(ScratchBudget / per, 1, g.N) * per;
     }
 
-    /// <summary>Floats of scratch <see cref="Forward"/>, <see cref="BackwardInput"/> and <see cref="BackwardWeight"/> need.</summary>
-    public static long ScratchLength(in Conv2dGeometry g)
-        => LayoutOf(g) == PatchLayout.Pointwise ? 0 : (long)ChunkImages(g) * g.ColRows * g.OutPlane;
+    /// <summary>Images per chunk for a scratch of <paramref name="scratchLength"/> floats (which must hold one image's
+    /// patch matrix unless the layout needs none).</summary>
+    static int ChunkImages(in Conv2dGeometry g, long scratchLength)
+    {
+        long per = (long)g.ColRows * g.OutPlane;
+        if (LayoutOf(g) == PatchLayout.Pointwise || per == 0) return Math.Max(g.N, 1);
+        if (scratchLength < per)
+            throw new ArgumentException($"conv2d: a scratch of {scratchLength} floats cannot hold one image's patch matrix ({per} floats): {g}");
+        return (int)Math.Clamp(scratchLength / per, 1, Math.Max(g.N, 1));
+    }
 
     // ---- forward ----------------------------------------------------------------------------------------------
 
     /// <summary>y (N, O, OH, OW) = conv(x (N, C, H, W), w (O, C, KH, KW)) + bias (O, or null).</summary>
-    public static void Forward(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, float* scratch)
+    public static void Forward(float* x, float* w, float* bias, float* y, in Conv2dGeometry g, float* scratch, long scratchLength)
     {
         int O = g.O, P = g.OutPlane, K = g.ColRows;
         if (g.N == 0 || O == 0 || P == 0) return;
@@ -67,7 +77,7 @@ public static unsafe class CpuConv2d
             Sgemm.MultiplyBatched(false, false, g.N, O, P, K, 1f, w, K, 0, x, P, (long)g.C * P, beta, y, P, (long)O * P);
             return;
         }
-        int chunk = ChunkImages(g);
+        int chunk = ChunkImages(g, scratchLength);
         long colSize = (long)K * P;
         for (int n0 = 0; n0 < g.N; n0 += chunk)
         {
@@ -98,7 +108,7 @@ public static unsafe class CpuConv2d
     // ---- backward ---------------------------------------------------------------------------------------------
 
     /// <summary>gx (N, C, H, W) = the input gradient for output gradient gy (N, O, OH, OW); gx is overwritten.</summary>
-    public static void BackwardInput(float* gy, float* w, float* gx, in Conv2dGeometry g, float* scratch)
+    public static void BackwardInput(float* gy, float* w, float* gx, in Conv2dGeometry g, float* scratch, long scratchLength)
     {
         int O = g.O, P = g.OutPlane, K = g.ColRows;
         long xImage = (long)g.C * g.InPlane;
@@ -114,7 +124,7 @@ public static unsafe class CpuConv2d
             Sgemm.MultiplyBatched(true, false, g.N, g.C, P, O, 1f, w, g.C, 0, gy, P, (long)O * P, 0f, gx, P, xImage);
             return;
         }
-        int chunk = ChunkImages(g);
+        int chunk = ChunkImages(g, scratchLength);
         long colSize = (long)K * P;
         for (int n0 = 0; n0 < g.N; n0 += chunk)
         {
@@ -134,7 +144,7 @@ public static unsafe class CpuConv2d
     }
 
     /// <summary>gw (O, C, KH, KW) = Σ_n gy_n · patches_nᵀ; gw is overwritten.</summary>
-    public static void BackwardWeight(float* x, float* gy, float* gw, in Conv2dGeometry g, float* scratch)
+    public static void BackwardWeight(float* x, float* gy, float* gw, in Conv2dGeometry g, float* scratch, long scratchLength)
     {
         int O = g.O, P = g.OutPlane, K = g.ColRows;
         if (O == 0 || K == 0) return;
@@ -145,7 +155,7 @@ public static unsafe class CpuConv2d
         }
         var layout = LayoutOf(g);
         long xImage = (long)g.C * g.InPlane, colSize = (long)K * P;
-        int chunk = layout == PatchLayout.Pointwise ? g.N : ChunkImages(g);
+        int chunk = ChunkImages(g, scratchLength);
         for (int n0 = 0; n0 < g.N; n0 += chunk)
         {
             int nb = Math.Min(chunk, g.N - n0);

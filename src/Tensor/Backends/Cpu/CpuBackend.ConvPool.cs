@@ -23,14 +23,14 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>Runs <paramref name="body"/> with a scratch buffer of <paramref name="length"/> floats from the caching
     /// allocator (null when length is 0), returned afterwards.</summary>
-    static void WithScratch(long length, string op, Action<IntPtr> body)
+    static void WithScratch(long length, string op, Action<IntPtr, long> body)
     {
-        if (length == 0) { body(IntPtr.Zero); return; }
+        if (length == 0) { body(IntPtr.Zero, 0); return; }
         if (length > int.MaxValue - 64) throw new NotSupportedException($"{op}: {length} floats of im2col scratch exceed one array");
         var array = CpuAllocator.Rent((int)length);
         try
         {
-            fixed (float* p = array) body((IntPtr)p);
+            fixed (float* p = array) body((IntPtr)p, length);
         }
         finally
         {
@@ -53,8 +53,8 @@ public sealed unsafe partial class CpuBackend
         Contig(x, n); Contig(w, n); Contig(y, n);
         if (bias is not null) Contig(bias, n);
         var geometry = g;
-        WithScratch(CpuConv2d.ScratchLength(g), n, s =>
-            CpuConv2d.Forward(Ptr(x), Ptr(w), bias is null ? null : Ptr(bias), Ptr(y), geometry, (float*)s));
+        WithScratch(CpuConv2d.ScratchLength(g), n, (s, len) =>
+            CpuConv2d.Forward(Ptr(x), Ptr(w), bias is null ? null : Ptr(bias), Ptr(y), geometry, (float*)s, len));
     }
 
     public void Conv2dBackwardInput(Tensor gy, Tensor w, Tensor gx, in Conv2dGeometry g)
@@ -64,7 +64,7 @@ public sealed unsafe partial class CpuBackend
         if (IsDouble(gy)) { RefCP.Conv2dBackwardInput(ContigD(gy, n), ContigD(w, n), ContigD(gx, n), g); return; }
         Contig(gy, n); Contig(w, n); Contig(gx, n);
         var geometry = g;
-        WithScratch(CpuConv2d.ScratchLength(g), n, s => CpuConv2d.BackwardInput(Ptr(gy), Ptr(w), Ptr(gx), geometry, (float*)s));
+        WithScratch(CpuConv2d.ScratchLength(g), n, (s, len) => CpuConv2d.BackwardInput(Ptr(gy), Ptr(w), Ptr(gx), geometry, (float*)s, len));
     }
 
     public void Conv2dBackwardWeight(Tensor x, Tensor gy, Tensor gw, in Conv2dGeometry g)
@@ -74,7 +74,7 @@ public sealed unsafe partial class CpuBackend
         if (IsDouble(x)) { RefCP.Conv2dBackwardWeight(ContigD(x, n), ContigD(gy, n), ContigD(gw, n), g); return; }
         Contig(x, n); Contig(gy, n); Contig(gw, n);
         var geometry = g;
-        WithScratch(CpuConv2d.ScratchLength(g), n, s => CpuConv2d.BackwardWeight(Ptr(x), Ptr(gy), Ptr(gw), geometry, (float*)s));
+        WithScratch(CpuConv2d.ScratchLength(g), n, (s, len) => CpuConv2d.BackwardWeight(Ptr(x), Ptr(gy), Ptr(gw), geometry, (float*)s, len));
     }
 
     static void CheckPool(Tensor x, Tensor y, in Pool2dGeometry g, string op, string xName, string yName)

@@ -14,8 +14,9 @@ namespace FsrNative;
 /// </summary>
 public sealed partial class IlgpuBackend
 {
-    /// <summary>Floats of im2col scratch one chunk of images may use (64 MiB) unless a single image needs more.</summary>
-    internal const int ConvScratchBudget = 1 << 24;
+    /// <summary>Floats of im2col scratch one chunk of images may use (64 MiB) unless a single image needs more. Only
+    /// speed and memory depend on it (tests lower it to run several chunks).</summary>
+    internal int ConvScratchBudget { get; set; } = 1 << 24;
 
     static void CheckConv(Tensor x, Tensor w, Tensor y, in Conv2dGeometry g, string op, string xName, string yName)
     {
@@ -24,7 +25,7 @@ public sealed partial class IlgpuBackend
         CheckCount(y, (long)g.N * g.O * g.OH * g.OW, op, yName);
     }
 
-    static int ConvChunk(in Conv2dGeometry g)
+    int ConvChunk(in Conv2dGeometry g)
     {
         long per = (long)g.ColRows * g.OutPlane;
         if (per == 0) return Math.Max(g.N, 1);
