@@ -1,10 +1,13 @@
 using BenchmarkDotNet.Attributes;
 using Fn = FsrNative.torch.nn.functional;
+using ours = FsrNative.torch;
 using TF = TorchSharp.torch.nn.functional;
 using TorchTensor = TorchSharp.torch.Tensor;
-using ts = TorchSharp.torch;
 
 namespace FsrNative.Bench;
+
+// Inside FsrNative.*, `torch` is the engine's; in benchmarks it names TorchSharp's, the baseline.
+using torch = TorchSharp.torch;
 
 /// <summary>
 /// conv2d and pooling on the CPU, ours against libtorch (TorchSharp, 2 threads) on the same values. Each iteration runs
@@ -17,19 +20,19 @@ namespace FsrNative.Bench;
 /// </summary>
 public abstract class ConvPoolBenchmarkBase
 {
-    protected static ts.Tensor TorchRandom(long[] shape, bool grad, int seed)
-        => ts.randn(shape, generator: ts.manual_seed(seed)).requires_grad_(grad);
+    protected static TorchTensor TorchRandom(long[] shape, bool grad, int seed)
+        => torch.randn(shape, generator: torch.manual_seed(seed)).requires_grad_(grad);
 
     /// <summary>Our tensor with the values of a TorchSharp tensor.</summary>
     protected static Tensor Ours(TorchTensor t, bool grad)
     {
         var values = t.detach().contiguous().data<float>().ToArray();
         var shape = t.shape.Select(v => (int)v).ToArray();
-        var result = torch.tensor(values, shape, requires_grad: grad);
+        var result = ours.tensor(values, shape, requires_grad: grad);
         return result.DetachFromDisposeScope();
     }
 
-    protected static void Setup() => ts.set_num_threads(2);
+    protected static void Setup() => torch.set_num_threads(2);
 }
 
 /// <summary>conv2d forward and forward + backward.</summary>
@@ -75,20 +78,20 @@ public class Conv2dBenchmarks : ConvPoolBenchmarkBase
     [Benchmark(Baseline = true, Description = "libtorch")]
     public void Torch()
     {
-        using var scope = ts.NewDisposeScope();
+        using var scope = torch.NewDisposeScope();
         var g = _g;
         var y = TF.conv2d(_tx!, _tw!, _tb, [g.s, g.s], [g.p, g.p], [g.d, g.d]);
         if (!Backward) return;
         var leaves = new List<TorchTensor> { _tw! };
         if (g.inputGrad) leaves.Add(_tx!);
         if (_tb is not null) leaves.Add(_tb);
-        ts.autograd.grad([y], leaves, [_tgy!]);
+        torch.autograd.grad([y], leaves, [_tgy!]);
     }
 
     [Benchmark(Description = "FsrNative")]
     public void FsrNative()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = ours.NewDisposeScope();
         var g = _g;
         var y = Fn.conv2d(_x!, _w!, _b, g.s, g.p, g.d);
         if (!Backward) return;
@@ -128,7 +131,7 @@ public class PoolBenchmarks : ConvPoolBenchmarkBase
     [Benchmark(Baseline = true, Description = "libtorch")]
     public void Torch()
     {
-        using var scope = ts.NewDisposeScope();
+        using var scope = torch.NewDisposeScope();
         var y = Op switch
         {
             "max_pool2d" => TF.max_pool2d(_tx!, [3, 3], [2, 2], [1, 1]),
@@ -136,13 +139,13 @@ public class PoolBenchmarks : ConvPoolBenchmarkBase
             "gap" => TF.adaptive_avg_pool2d(_tx!, [1, 1]),
             _ => TF.adaptive_max_pool2d(_tx!, [1, 1]),
         };
-        if (Backward) ts.autograd.grad([y], [_tx!], [_tgy!]);
+        if (Backward) torch.autograd.grad([y], [_tx!], [_tgy!]);
     }
 
     [Benchmark(Description = "FsrNative")]
     public void FsrNative()
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = ours.NewDisposeScope();
         var y = Op switch
         {
             "max_pool2d" => Fn.max_pool2d(_x!, 3, 2, 1),
