@@ -100,8 +100,10 @@ public static unsafe class CpuPool2d
         int i = 0;
         bool nan = false;
         float m = float.NegativeInfinity;
-        if (Avx.IsSupported && n >= 32)
+        if (Avx.IsSupported && n >= 8)
         {
+            // maxps returns its second operand when either is NaN, so m may be wrong when a NaN is present; the NaN
+            // flag then decides (the last NaN wins) and m is not used.
             var m0 = Vector256.Create(float.NegativeInfinity);
             Vector256<float> m1 = m0, m2 = m0, m3 = m0, nanAcc = Vector256<float>.Zero;
             for (; i <= n - 32; i += 32)
@@ -110,6 +112,12 @@ public static unsafe class CpuPool2d
                 var c = Avx.LoadVector256(x + i + 16); var d = Avx.LoadVector256(x + i + 24);
                 m0 = Avx.Max(m0, a); m1 = Avx.Max(m1, b); m2 = Avx.Max(m2, c); m3 = Avx.Max(m3, d);
                 nanAcc = Avx.Or(nanAcc, Avx.Or(Avx.CompareUnordered(a, b), Avx.CompareUnordered(c, d)));
+            }
+            for (; i <= n - 8; i += 8)
+            {
+                var a = Avx.LoadVector256(x + i);
+                m0 = Avx.Max(m0, a);
+                nanAcc = Avx.Or(nanAcc, Avx.CompareUnordered(a, a));
             }
             nan = !Avx.TestZ(nanAcc.AsInt32(), nanAcc.AsInt32());
             var mm = Avx.Max(Avx.Max(m0, m1), Avx.Max(m2, m3));
@@ -126,8 +134,23 @@ public static unsafe class CpuPool2d
             for (int k = n - 1; k >= 0; k--)
                 if (float.IsNaN(x[k])) { value = x[k]; index = k; return; }
         }
-        for (int k = 0; k < n; k++)
-            if (x[k] == m) { value = x[k]; index = k; return; }
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var mv = Vector256.Create(m);
+            for (; j <= n - 8; j += 8)
+            {
+                uint hits = Vector256.Equals(Vector256.Load(x + j), mv).ExtractMostSignificantBits();
+                if (hits != 0)
+                {
+                    j += System.Numerics.BitOperations.TrailingZeroCount(hits);
+                    value = x[j]; index = j;
+                    return;
+                }
+            }
+        }
+        for (; j < n; j++)
+            if (x[j] == m) { value = x[j]; index = j; return; }
         value = float.NegativeInfinity;   // unreachable for n ≥ 1 (m is one of the values)
         index = 0;
     }
@@ -253,12 +276,13 @@ public static unsafe class CpuPool2d
         }
     }
 
-    /// <summary>Σ x[0..n) in 32 lanes (4 × Vector256), lanes combined in a fixed order.</summary>
+    /// <summary>Σ x[0..n) in 32 lanes (4 × Vector256; then 8 lanes for what is left of n mod 32), lanes combined in a
+    /// fixed order.</summary>
     static float Sum(float* x, int n)
     {
         int i = 0;
         float s = 0f;
-        if (Vector256.IsHardwareAccelerated && n >= 32)
+        if (Vector256.IsHardwareAccelerated && n >= 8)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (; i <= n - 32; i += 32)
@@ -266,6 +290,7 @@ public static unsafe class CpuPool2d
                 a0 += Vector256.Load(x + i); a1 += Vector256.Load(x + i + 8);
                 a2 += Vector256.Load(x + i + 16); a3 += Vector256.Load(x + i + 24);
             }
+            for (; i <= n - 8; i += 8) a0 += Vector256.Load(x + i);
             s = Vector256.Sum((a0 + a1) + (a2 + a3));
         }
         for (; i < n; i++) s += x[i];
