@@ -73,7 +73,8 @@ internal static class ConvPoolOps
         x.Backend.Conv2d(xc, wc, bc, y, geo);
         if (bc is not null) DisposeCopy(bc, bias!);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        bool needInput = Tape.Needed(x), needWeight = Tape.Needed(weight);
+        // Decided now, not at backward time: the copies that are not needed are released below.
+        bool needInput = Tape.Needed(x), needWeight = Tape.Needed(weight), needBias = bias is not null && Tape.Needed(bias);
         if (!needWeight) DisposeCopy(xc, x);    // the input is only read again for the weight gradient
         if (!needInput) DisposeCopy(wc, weight); // the weight only for the input gradient
         if (!Tape.Needed(inputs)) return Unbatched(y, unbatched);
@@ -82,17 +83,17 @@ internal static class ConvPoolOps
         {
             var gc = gy.ContiguousOrSelf();
             Tensor? gx = null, gw = null, gb = null;
-            if (x.requires_grad)
+            if (needInput)
             {
                 gx = Tensor.Empty(x.ShapeArray, x.device, x.DType);
                 x.Backend.Conv2dBackwardInput(gc, wc, gx, geo);
             }
-            if (weight.requires_grad)
+            if (needWeight)
             {
                 gw = Tensor.Empty(weight.ShapeArray, x.device, x.DType);
                 x.Backend.Conv2dBackwardWeight(xc, gc, gw, geo);
             }
-            if (bias is not null && bias.requires_grad) gb = gc.sum([0, 2, 3]);
+            if (needBias) gb = gc.sum([0, 2, 3]);
             return bias is null ? [gx, gw] : [gx, gw, gb];
         });
         return Unbatched(y, unbatched);
