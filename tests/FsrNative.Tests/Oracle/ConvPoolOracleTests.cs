@@ -67,6 +67,9 @@ public class ConvPoolOracleTests
         OpCheck.Check("conv2d(x!, w, b!)", ["2x3x6x5!", "4x3x3x3", "4!"],
             x => torch.nn.functional.conv2d(x[0], x[1], x[2], padding: 1),
             x => F.conv2d(x[0], x[1], x[2], L(1, 1), L(1, 1)), Conv, Conv);
+        OpCheck.Check("conv2d(empty batch)", ["0x3x6x5", "4x3x3x3", "4"],
+            x => torch.nn.functional.conv2d(x[0], x[1], x[2], padding: 1),
+            x => F.conv2d(x[0], x[1], x[2], L(1, 1), L(1, 1)), Conv, Conv);
         OpCheck.Check("conv2d(x, w!)", ["2x3x6x5", "4x3x3x3!"],
             x => torch.nn.functional.conv2d(x[0], x[1], null, 2, 1),
             x => F.conv2d(x[0], x[1], null, L(2, 2), L(1, 1)), Conv, Conv);
@@ -139,6 +142,10 @@ public class ConvPoolOracleTests
     {
         OpCheck.Check("max_pool2d(x@p)", ["2x3x8x9@p"], x => torch.nn.functional.max_pool2d(x[0], 3, 2, 1),
             x => F.max_pool2d(x[0], L(3, 3), L(2, 2), L(1, 1)));
+        OpCheck.Check("max_pool2d(empty batch)", ["0x2x7x6"], x => torch.nn.functional.max_pool2d(x[0], 3, 2, 1),
+            x => F.max_pool2d(x[0], L(3, 3), L(2, 2), L(1, 1)));
+        OpCheck.Check("avg_pool2d(empty batch)", ["0x2x7x6"], x => torch.nn.functional.avg_pool2d(x[0], 3, 2, 1),
+            x => F.avg_pool2d(x[0], L(3, 3), L(2, 2), L(1, 1)));
         OpCheck.Check("max_pool2d(unbatched)", ["3x7x6"], x => torch.nn.functional.max_pool2d(x[0], 2),
             x => F.max_pool2d(x[0], L(2, 2), L(2, 2)));
         Assert.Contains("at most half", Assert.Throws<ArgumentException>(() => torch.nn.functional.max_pool2d(torch.zeros(1, 1, 5, 5), 2, 1, 2)).Message);
