@@ -18,6 +18,9 @@ public static class KernelErrors
 
     public const int None = 0, IndexSelect = 1, IndexAdd = 2, Gather = 3, ScatterAdd = 4, OneHot = 5, CastToInt32 = 6;
 
+    /// <summary>A cross-entropy target neither in [0, classes) nor the ignore index (losses family).</summary>
+    public const int CrossEntropy = 20;
+
     /// <summary>Records an error unless one is already recorded (the first one wins; integer atomics only).</summary>
     public static void Report(ArrayView<int> errors, int op, int position, int value, int limit)
     {
@@ -38,6 +41,7 @@ public static class KernelErrors
         ScatterAdd => "scatter_add",
         OneHot => "one_hot",
         CastToInt32 => "cast to Int32",
+        CrossEntropy => "cross_entropy (target)",
         _ => $"kernel error {op}",
     };
 }
