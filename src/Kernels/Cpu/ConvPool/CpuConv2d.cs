@@ -103,9 +103,9 @@ public static unsafe class CpuConv2d
                 Sgemm.Multiply(false, true, O, P, K, 1f, w, K, scratch, K, beta, yn, P);
                 continue;
             }
-            // The chunk's patch rows are one (nb·P × K) matrix: one product W · rowsᵀ of nb·P columns (a larger GEMM
-            // than nb products of P columns: 20% faster for the ViT patch embedding), then each image's P columns
-            // are copied to its output, plus the bias.
+            // The chunk's patch rows are one (nb·P × K) matrix: one product W · rowsᵀ of nb·P columns, then each
+            // image's P columns are copied to its output, plus the bias. (ViT patch embedding at batch 8, one thread:
+            // one 768×1568×768 product took ≈ 15% less time than eight of 768×196×768.)
             float* product = scratch + nb * colSize;
             Sgemm.Multiply(false, true, O, nb * P, K, 1f, w, K, scratch, K, 0f, product, nb * P);
             CopyColumnsOut(product, yn, bias, nb, O, P);
