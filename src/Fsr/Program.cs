@@ -1,11 +1,13 @@
+using FsrNative.Data;
+using FsrNative.Fsr.Cli;
 using FsrNative.Fsr.Demo;
 
 namespace FsrNative.Fsr;
 
 /// <summary>
-/// The <c>fsr</c> executable. Today it has one verb, <c>demo</c>, which trains a small network with the engine to
+/// The <c>fsr</c> executable. Its verb <c>demo</c> trains a small network with the engine to
 /// show the whole path (forward, loss, backward, update) working on a chosen device; the FSR verbs (train, eval,
-/// infer, make-synthetic, ablate) arrive with the trainer.
+/// infer, ablate) arrive with the trainer; <c>make-synthetic</c> writes the synthetic dataset.
 /// </summary>
 public static class Program
 {
@@ -21,10 +23,15 @@ public static class Program
             return args[0] switch
             {
                 "demo" => EngineDemo.Run(DemoOptions.Parse(args[1..])),
+                "make-synthetic" => MakeSyntheticCommand.Run(MakeSyntheticCommand.Parse(args[1..])),
                 _ => Fail($"unknown verb '{args[0]}'.\n\n{Usage}"),
             };
         }
         catch (ArgumentException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (DataException e)
         {
             return Fail(e.Message);
         }
@@ -44,5 +51,5 @@ public static class Program
                   --device cpu|cuda|cuda:N|auto|ilgpu-cpu   where to compute (default: auto)
                   --steps N                                  training steps (default: 300)
                   --seed N                                   random seed (default: 0)
-        """;
+        """ + "\n" + MakeSyntheticCommand.Usage;
 }
