@@ -1,43 +1,19 @@
 namespace FsrNative.Nn;
 
 /// <summary>
-/// The functions the layers need beyond the engine's op set, composed of existing differentiable ops: stand-ins
-/// until the engine's own ops land in src/Autograd/Ops (dropout, drop-path, conv2d; fused attention is the
-/// Attention layer's), plus the folding <see cref="linear"/> and the antialiased bicubic resize the engine's
-/// interpolate lacks. The layers call them through here so each switch is one line.
+/// The functions the layers share: thin names over the engine's dropout and drop-path, the folding
+/// <see cref="linear"/>, the patch convolution as one GEMM, and the antialiased bicubic resize the engine's
+/// interpolate lacks (composed of differentiable ops).
 /// </summary>
 public static class Functional
 {
-    /// <summary>Inverted dropout: zeroes each element with probability <paramref name="p"/> and scales the rest by
-    /// 1/(1−p), as torch.nn.functional.dropout (the mask comes from the Philox generator).</summary>
+    /// <summary>Inverted dropout (the engine's <c>F.dropout</c>, Philox mask); kept here so layers read one name.</summary>
     public static Tensor dropout(Tensor x, float p, bool training, Generator? generator = null)
-    {
-        if (p < 0 || p > 1) throw new ArgumentException($"dropout: probability must be in [0, 1], got {p}");
-        if (!training || p == 0) return x;
-        if (p == 1) return x.mul(0f);
-        using var u = torch.rand(x.shape, generator, x.device);
-        using var keep = u.ge(p);
-        var scaled = keep.mul(1f / (1f - p));   // saved by the product for backward: left to the dispose scope
-        return x.mul(scaled);
-    }
+        => torch.nn.functional.dropout(x, p, training, generator);
 
-    /// <summary>
-    /// Stochastic depth (timm's drop_path): with probability <paramref name="p"/> the whole sample (dim 0) becomes 0,
-    /// the others are scaled by 1/(1−p) when <paramref name="scaleByKeep"/>.
-    /// </summary>
+    /// <summary>Stochastic depth, timm's drop_path (the engine's <c>F.drop_path</c>: one draw per sample).</summary>
     public static Tensor drop_path(Tensor x, float p, bool training, bool scaleByKeep = true, Generator? generator = null)
-    {
-        if (p < 0 || p > 1) throw new ArgumentException($"drop_path: probability must be in [0, 1], got {p}");
-        if (!training || p == 0) return x;
-        var shape = new int[x.dim()];
-        Array.Fill(shape, 1);
-        shape[0] = x.size(0);
-        float keepProb = 1f - p;
-        using var u = torch.rand(shape, generator, x.device);
-        using var keep = u.lt(keepProb);   // bernoulli(keep_prob)
-        var mask = keepProb > 0 && scaleByKeep ? keep.div(keepProb) : keep.mul(1f);   // saved for backward
-        return x.mul(mask);
-    }
+        => torch.nn.functional.drop_path(x, p, training, generator, scaleByKeep);
 
     /// <summary>
     /// y = x·Wᵀ + b over the last dimension, with every leading dimension folded into the rows of ONE matrix
@@ -79,57 +55,6 @@ public static class Functional
             throw new ArgumentException($"patch_conv: input has {x.size(1)} channels, weight {Shape.Format(weight.shape)} expects {weight.size(1)}");
         var rows = patchify(x, kh, kw);
         return linear(rows, weight.reshape(outCh, -1), bias);
-    }
-
-    /// <summary>
-    /// 2-D convolution (groups = 1) as im2col + one GEMM, composed of differentiable ops: the zero-padded input's
-    /// pixels are gathered into (B·Ho·Wo, C·kh·kw) columns by one index_select over the flattened image (its backward
-    /// is a deterministic index-add), multiplied by the (out, C·kh·kw) weight, and laid out as (B, out, Ho, Wo).
-    /// Same output size rule as torch: ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1.
-    /// </summary>
-    public static Tensor conv2d_im2col(Tensor x, Tensor weight, Tensor? bias, (int h, int w) stride, (int h, int w) padding, (int h, int w) dilation)
-    {
-        if (x.dim() != 4) throw new ArgumentException($"conv2d: expected (B, C, H, W), got {Shape.Format(x.shape)}");
-        int b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        int outCh = weight.size(0), kh = weight.size(2), kw = weight.size(3);
-        if (weight.size(1) != c) throw new ArgumentException($"conv2d: input has {c} channels, weight {Shape.Format(weight.shape)} expects {weight.size(1)}");
-        int hp = h + 2 * padding.h, wp = w + 2 * padding.w;
-        int ho = (hp - dilation.h * (kh - 1) - 1) / stride.h + 1;
-        int wo = (wp - dilation.w * (kw - 1) - 1) / stride.w + 1;
-        if (ho <= 0 || wo <= 0) throw new ArgumentException($"conv2d: a {kh}×{kw} kernel (dilation {dilation}, padding {padding}) does not fit a {h}×{w} input");
-        var padded = padding == (0, 0) ? x : Pad(x, padding.h, padding.w);
-        // index[(oy, ox, i, j)] = (oy·s + i·d)·Wp + (ox·s + j·d): rows ordered by output pixel, then kernel tap.
-        var index = new int[ho * wo * kh * kw];
-        int n = 0;
-        for (int oy = 0; oy < ho; oy++)
-            for (int ox = 0; ox < wo; ox++)
-                for (int i = 0; i < kh; i++)
-                    for (int j = 0; j < kw; j++)
-                        index[n++] = (oy * stride.h + i * dilation.h) * wp + ox * stride.w + j * dilation.w;
-        var idx = torch.tensor((ReadOnlySpan<int>)index, null, x.device);
-        var cols = padded.reshape(b, c, hp * wp).index_select(2, idx)            // (B, C, Ho·Wo·kh·kw)
-                         .reshape(b, c, ho * wo, kh * kw).permute(0, 2, 1, 3)    // (B, Ho·Wo, C, kh·kw)
-                         .reshape(b, ho * wo, c * kh * kw);
-        var y = linear(cols, weight.reshape(outCh, -1), bias);                  // (B, Ho·Wo, out)
-        return y.transpose(1, 2).reshape(b, outCh, ho, wo);
-    }
-
-    /// <summary>Zero padding of the last two dimensions (differentiable: a concatenation with zeros).</summary>
-    static Tensor Pad(Tensor x, int ph, int pw)
-    {
-        int b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        var t = x;
-        if (pw > 0)
-        {
-            var side = torch.zeros([b, c, h, pw], x.device, dtype: x.DType);
-            t = torch.cat([side, t, side], 3);
-        }
-        if (ph > 0)
-        {
-            var band = torch.zeros([b, c, ph, w + 2 * pw], x.device, dtype: x.DType);
-            t = torch.cat([band, t, band], 2);
-        }
-        return t;
     }
 
     /// <summary>

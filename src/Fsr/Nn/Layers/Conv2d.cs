@@ -5,9 +5,9 @@ namespace FsrNative.Nn;
 /// (kaiming_uniform a = √5, bias U(±1/√fan_in)); decoders re-initialise with
 /// <see cref="init.kaiming_normal_"/>(mode "fan_out", "relu").
 /// <para>
-/// Until the engine's conv2d lands, both paths are one GEMM: kernel = stride without padding (patch embedding, 1×1)
-/// over <see cref="Functional.patch_conv"/> rows, anything else with groups = 1 (the DeepLab decoder's dilated 3×3)
-/// over <see cref="Functional.conv2d_im2col"/> columns; groups &gt; 1 throws <see cref="NotSupportedException"/>.
+/// A kernel that tiles the input (kernel = stride, no padding: patch embedding, 1×1) runs as one GEMM over
+/// <see cref="Functional.patch_conv"/> rows; anything else with groups = 1 (the DeepLab decoder's dilated 3×3) runs
+/// the engine's <c>F.conv2d</c>; groups &gt; 1 throws <see cref="NotSupportedException"/>.
 /// </para>
 /// </summary>
 public sealed class Conv2d : Module<Tensor, Tensor>
@@ -58,9 +58,8 @@ public sealed class Conv2d : Module<Tensor, Tensor>
             var tokens = Functional.patch_conv(input, weight, bias);             // (B, gh·gw, out)
             return tokens.transpose(1, 2).reshape(b, out_channels, gh, gw);
         }
-        if (groups == 1) return Functional.conv2d_im2col(input, weight, bias, stride, padding, dilation);
-        throw new NotSupportedException(
-            $"Conv2d: groups = {groups} needs the engine's conv2d, which has not landed yet (groups = 1 runs through im2col)");
+        if (groups == 1) return torch.nn.functional.conv2d(input, weight, bias, stride, padding, dilation);
+        throw new NotSupportedException($"Conv2d: groups = {groups} is not supported by the engine's conv2d (groups = 1 only)");
     }
 }
 

@@ -3,8 +3,8 @@ namespace FsrNative.Nn;
 /// <summary>
 /// timm's multi-head self-attention over (B, N, C) tokens: one <c>qkv</c> Linear (C → 3C, rows ordered q, k, v and
 /// heads within each), scaled dot-product attention per head (scale = head_dim^−½), heads concatenated, then the
-/// <c>proj</c> Linear. Composed of matmul + softmax (the score matrix is materialised) until the engine's fused
-/// scaled_dot_product_attention lands.
+/// <c>proj</c> Linear. The attention itself is the engine's fused <c>F.scaled_dot_product_attention</c> (no N×N
+/// score matrix kept for the backward; dropout on the probabilities from the Philox generator).
 /// </summary>
 public sealed class Attention : Module<Tensor, Tensor>
 {
@@ -36,12 +36,11 @@ public sealed class Attention : Module<Tensor, Tensor>
         int b = x.size(0), n = x.size(1), c = x.size(2);
         // (B, N, 3, H, hd) → (3, B, H, N, hd): q, k, v are strided views, read by the GEMM without copies.
         var qkvOut = qkv.forward(x).reshape(b, n, 3, num_heads, head_dim).permute(2, 0, 3, 1, 4);
-        var q = qkvOut.select(0, 0).mul(scale);
+        var q = qkvOut.select(0, 0);
         var k = qkvOut.select(0, 1);
         var v = qkvOut.select(0, 2);
-        var attn = q.matmul(k.transpose(-2, -1)).softmax(-1);
-        attn = Functional.dropout(attn, attn_drop_p, training, _generator);
-        var y = attn.matmul(v).transpose(1, 2).reshape(b, n, c);
+        var y = torch.nn.functional.scaled_dot_product_attention(q, k, v, dropout_p: training ? attn_drop_p : 0.0,
+            scale: scale, generator: _generator).transpose(1, 2).reshape(b, n, c);
         return proj_drop.forward(proj.forward(y));
     }
 }
