@@ -3,6 +3,7 @@ using FsrNative.Data;
 using FsrNative.Data.Loading;
 using FsrNative.Data.Transforms;
 using FsrNative.Eval;
+using FsrNative.Optim;
 using FsrNative.Reports;
 using F = FsrNative.torch.nn.functional;
 
@@ -59,35 +60,6 @@ public sealed class ColourClassifier : ISegmentationModel, ICamModel, IDisposabl
     }
 }
 
-/// <summary>Adam (β 0.9, 0.999) on a few host-side parameter tensors: enough for the example run.</summary>
-sealed class TinyAdam(Tensor[] parameters, float lr) : IDisposable
-{
-    readonly Tensor[] _m = parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
-    readonly Tensor[] _v = parameters.Select(p => torch.zeros_like(p).DetachFromDisposeScope()).ToArray();
-    int _t;
-
-    public void Step()
-    {
-        _t++;
-        float c1 = 1 - MathF.Pow(0.9f, _t), c2 = 1 - MathF.Pow(0.999f, _t);
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            var g = parameters[i].grad!;
-            _m[i].mul_(0.9f).add_(g, 0.1f);
-            _v[i].mul_(0.999f).add_(g.square(), 0.001f);
-            parameters[i].sub_(_m[i].div(c1).div(_v[i].div(c2).sqrt().add(1e-8f)).mul(lr));
-            parameters[i].zero_grad();
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var t in _m.Concat(_v)) t.Dispose();
-    }
-}
-
 /// <summary>Trains <see cref="ColourClassifier"/>, logs losses and validation mIoU, and evaluates it.</summary>
 public static class ExampleRun
 {
@@ -107,7 +79,7 @@ public static class ExampleRun
         var val = VocDataset.Open(datasetDir, "val");
         int k = train.Classes.NumLabels;
         using var model = new ColourClassifier(k);
-        using var adam = new TinyAdam(model.Parameters, s.LearningRate);
+        using var adam = new AdamW(model.Parameters, lr: s.LearningRate, weight_decay: 0);
         var log = new MetricLog();
         var evalOptions = new EvaluationOptions { Limit = s.ValLimit, BatchSize = 4 };
         var started = DateTime.UtcNow;
@@ -121,7 +93,8 @@ public static class ExampleRun
                 var up = F.interpolate(logits, size: [batch.Masks![0].size(1), batch.Masks[0].size(2)], mode: "bilinear", align_corners: false);
                 var loss = F.cross_entropy(up, batch.Masks[0], ignore_index: 255);
                 loss.backward();
-                adam.Step();
+                adam.step();
+                adam.zero_grad();
                 log.Add(step, "loss/cross-entropy", loss.item());
                 if (step % s.EvalEvery == 0 || step == s.Steps)
                 {
