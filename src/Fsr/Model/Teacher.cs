@@ -15,7 +15,8 @@ public static class Teacher
     public static WsssNetwork Create(WsssNetwork student)
     {
         var device = student.encoder.pos_embed.device;
-        var teacher = new WsssNetwork(student.config, device);
+        // The init is overwritten at once; a private generator keeps the default generator's stream untouched.
+        var teacher = new WsssNetwork(student.config, device, new Generator(0));
         Ema.copy_(teacher, student);
         teacher.train(student.training);
         return teacher;
