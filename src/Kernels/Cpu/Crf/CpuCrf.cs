@@ -11,7 +11,8 @@ namespace FsrNative.Kernels.Cpu.Crf;
 /// one load): the logits −U + w1·f1 + w2·f2 go to a (labels × 8) scratch with their running maximum, then
 /// exp(x − max) (<see cref="CpuVecMath.ExpNonPositive"/>), the sum and the division; scalar tail. Agrees with the
 /// reference to float rounding (the vector exp is not MathF.Exp).</item>
-/// <item>ParAffinity: the reference's per-pixel arithmetic, rows split over cores: bit-identical to it.</item>
+/// <item>ParAffinity: the reference's per-pixel arithmetic in its order, rows split over cores: bit-identical to it; the
+/// neighbour offsets are tabulated once and each pixel's clamped neighbour indices and values gathered once.</item>
 /// <item>ParPropagate: per output row, for each neighbour n in order, acc[x] += w_n[x]·q[clamped row][x + dx] with
 /// Vector256 over the interior columns and scalar clamped borders; the same sums in the same order as the reference,
 /// so bit-identical. Work items are (image, plane, row).</item>
@@ -86,36 +87,47 @@ public static unsafe class CpuCrf
     /// <summary>PAR affinity weights (batch, nb, h, w); see <see cref="ReferenceCrf{T}.ParAffinity"/>.</summary>
     public static void ParAffinity(ReadOnlySpan<float> image, ReadOnlySpan<float> position, Span<float> weights, int batch, int channels, int h, int w, ParDilations dil)
     {
-        int nb = dil.Neighbours, hw = h * w;
+        int nb = dil.Neighbours;
+        // The neighbour offsets, once (ParDilations.Dy/Dx go through switches: too slow per pixel and neighbour).
+        var dys = new int[nb];
+        var dxs = new int[nb];
+        for (int n = 0; n < nb; n++) { dys[n] = dil.Dy(n); dxs[n] = dil.Dx(n); }
         fixed (float* pimg = image, ppos = position, pw = weights)
         {
             float* img = pimg, pos = ppos, wts = pw;
             CpuParallel.For((long)batch * h, 12L * nb * channels * w, 1, (s, e) =>
             {
                 var a = new float[nb];
+                var idx = new int[nb];
+                var values = new float[channels * nb];
                 var sigma = new float[channels];
                 for (long row = s; row < e; row++)
                 {
                     int b = (int)(row / h), y = (int)(row % h);
-                    for (int x = 0; x < w; x++) AffinityPixel(img, pos, wts, a, sigma, b, channels, h, w, y, x, dil);
+                    for (int x = 0; x < w; x++) AffinityPixel(img, pos, wts, a, idx, values, sigma, dys, dxs, b, channels, h, w, y, x, nb);
                 }
             });
         }
     }
 
-    static void AffinityPixel(float* image, float* position, float* weights, float[] a, float[] sigma, int b, int channels, int h, int w, int y, int x, ParDilations dil)
+    /// <summary>One pixel: the reference's arithmetic in its order (so bit-identical), with the 48 clamped neighbour
+    /// indices computed once and each channel's neighbour values gathered once.</summary>
+    static void AffinityPixel(float* image, float* position, float* weights, float[] a, int[] idx, float[] values, float[] sigma,
+        int[] dys, int[] dxs, int b, int channels, int h, int w, int y, int x, int nb)
     {
-        int nb = dil.Neighbours, hw = h * w;
+        int hw = h * w;
+        for (int n = 0; n < nb; n++) idx[n] = Math.Clamp(y + dys[n], 0, h - 1) * w + Math.Clamp(x + dxs[n], 0, w - 1);
         for (int c = 0; c < channels; c++)
         {
             float* plane = image + (long)(b * channels + c) * hw;
+            int o = c * nb;
             float mean = 0f;
-            for (int n = 0; n < nb; n++) mean += plane[Neighbour(dil, n, y, x, h, w)];
+            for (int n = 0; n < nb; n++) { float v = plane[idx[n]]; values[o + n] = v; mean += v; }
             mean /= nb;
             float ss = 0f;
             for (int n = 0; n < nb; n++)
             {
-                float dv = plane[Neighbour(dil, n, y, x, h, w)] - mean;
+                float dv = values[o + n] - mean;
                 ss += dv * dv;
             }
             sigma[c] = MathF.Sqrt(ss / (nb - 1));
@@ -124,11 +136,10 @@ public static unsafe class CpuCrf
         for (int n = 0; n < nb; n++)
         {
             float s = 0f;
-            int at = Neighbour(dil, n, y, x, h, w);
             for (int c = 0; c < channels; c++)
             {
-                float* plane = image + (long)(b * channels + c) * hw;
-                float u = MathF.Abs(plane[at] - plane[y * w + x]) / (sigma[c] + ParMath.Eps) / ParMath.Temperature;
+                float centre = image[(long)(b * channels + c) * hw + y * w + x];
+                float u = MathF.Abs(values[c * nb + n] - centre) / (sigma[c] + ParMath.Eps) / ParMath.Temperature;
                 s += u * u;
             }
             a[n] = -(s / channels);
@@ -136,11 +147,9 @@ public static unsafe class CpuCrf
         }
         float sum = 0f;
         for (int n = 0; n < nb; n++) { a[n] = MathF.Exp(a[n] - max); sum += a[n]; }
-        for (int n = 0; n < nb; n++) weights[(long)(b * nb + n) * hw + y * w + x] = a[n] / sum + position[n];
+        long at = (long)b * nb * hw + y * w + x;
+        for (int n = 0; n < nb; n++) weights[at + (long)n * hw] = a[n] / sum + position[n];
     }
-
-    static int Neighbour(ParDilations dil, int n, int y, int x, int h, int w)
-        => Math.Clamp(y + dil.Dy(n), 0, h - 1) * w + Math.Clamp(x + dil.Dx(n), 0, w - 1);
 
     /// <summary>One PAR propagation step (batch, planes, h, w); see <see cref="ReferenceCrf{T}.ParPropagate"/>.</summary>
     public static void ParPropagate(ReadOnlySpan<float> weights, ReadOnlySpan<float> q, Span<float> output, int batch, int planes, int h, int w, ParDilations dil)
