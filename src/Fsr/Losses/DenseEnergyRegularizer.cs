@@ -23,7 +23,7 @@ public sealed record DenseEnergyOptions
 /// P = softmax(seg_pred) over classes; the view de-normalised to 0..255 in floating point (no 8-bit rounding);
 /// image nearest, P bilinear, PL nearest ×Scale; L_reg = −Weight·Σ P·(Bilateral(P) ⊙ G)/B with the gate
 /// G = max(0, 1 − max_k P), G = 1 on ignored pixels; gradient −2·Weight·(R ⊙ G)/B with respect to P (G constant), through
-/// the downscale and the softmax. The lattice, gate and loss are the engine's <see cref="DenseEnergy"/>.
+/// the downscale and the softmax. The lattice, gate and loss are the engine's <see cref="DenseEnergy.Loss"/>.
 /// The reference sums in NumPy (a float32 dot promoted to a float64 scalar); here the sum is float32 (golden: |Δ| ≈ 1e-9
 /// on a value of ≈ 1e-2, README §7 allows 1e-7).
 /// </summary>
@@ -44,11 +44,32 @@ public static class DenseEnergyRegularizer
         return LossFromPixels(pixels, probs, pseudoLabels, options);
     }
 
-    /// <summary>The loss from the image in 0..255 (B, 3, H, W) and the probabilities (B, K, H, W) (the stage the golden
-    /// file stores as <c>reg.filter_in_*</c> after the downscale).</summary>
+    /// <summary>The loss from the image in 0..255 (B, 3, H, W) and the probabilities (B, K, H, W), differentiable in the
+    /// probabilities: image and labels nearest ×Scale, probabilities bilinear ×Scale (the reference's interpolate calls,
+    /// recompute_scale_factor on), then the engine's <see cref="DenseEnergy.Loss"/> at σ_xy·Scale.</summary>
     public static Tensor LossFromPixels(Tensor pixels, Tensor probs, Tensor pseudoLabels, DenseEnergyOptions? options = null)
     {
         var o = options ?? DenseEnergyOptions.Default;
-        return DenseEnergy.LossAtScale(pixels, probs, pseudoLabels, o.SigmaRgb, o.SigmaXy, o.Scale, o.Weight, o.IgnoreIndex);
+        if (!(o.Scale > 0) || o.Scale > 1) throw new ArgumentException($"DenseEnergyRegularizer: Scale must be in (0, 1], got {o.Scale}");
+        if (pseudoLabels.dim() != 3)
+            throw new ArgumentException($"DenseEnergyRegularizer: expected pseudo labels (B, H, W), got ({string.Join(", ", pseudoLabels.shape)})");
+        double[] factor = [o.Scale];
+        Tensor smallImages, smallLabels;
+        using (torch.no_grad())
+        {
+            using var image = pixels.detach();
+            smallImages = torch.nn.functional.interpolate(image, scale_factor: factor, mode: "nearest", recompute_scale_factor: true);
+            using var labels = pseudoLabels.DType == DType.Float32 ? pseudoLabels.detach() : pseudoLabels.to(DType.Float32);
+            using var labels4 = labels.unsqueeze(1);
+            using var small4 = torch.nn.functional.interpolate(labels4, scale_factor: factor, mode: "nearest", recompute_scale_factor: true);
+            smallLabels = small4.squeeze(1);
+        }
+        // Downscaled here rather than through DenseEnergy.LossAtScale, which disposes its downscaled probabilities and so
+        // cuts the graph (no gradient reaches the full-resolution probabilities). This tensor belongs to the graph: it is
+        // left to the caller's dispose scope.
+        var smallProbs = torch.nn.functional.interpolate(probs, scale_factor: factor, mode: "bilinear", align_corners: false, recompute_scale_factor: true);
+        using (smallImages)
+        using (smallLabels)
+            return DenseEnergy.Loss(smallImages, smallProbs, smallLabels, o.SigmaRgb, o.SigmaXy * o.Scale, o.Weight, o.IgnoreIndex);
     }
 }
