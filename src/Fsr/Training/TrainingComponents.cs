@@ -9,8 +9,8 @@ namespace FsrNative.Fsr.Training;
 /// </summary>
 public static class TrainingComponents
 {
-    /// <summary>Builds the FSR training step (student, teacher, losses) for a resolved configuration on a device.</summary>
-    public static Func<FsrConfig, Device, IFsrTrainingStep>? StepFactory => null;
+    /// <summary>Builds the FSR training step (student, teacher, losses; fsr-spec §4) for a resolved configuration on a device.</summary>
+    public static Func<FsrConfig, Device, IFsrTrainingStep>? StepFactory => (config, device) => new FsrTrainingStep(config, device);
 
     /// <summary>Builds the in-training validation (fsr-spec §8.3) for a configuration.</summary>
     public static Func<FsrConfig, Device, ITrainingEvaluator>? EvaluatorFactory => null;
