@@ -88,9 +88,11 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
         bool needLabels = w.Seg != 0 || w.Reg != 0;
 
         // (1, 4) multi-scale CAMs, no gradient, one batched pass for the rows that a live term reads.
-        StepCams cams;
-        using (Phase("cam"))
-            cams = StepCams.Compute(Student, view1, view2, _config.Cam.CamScales, view1Needed: needLabels || w.Aff != 0, view2Needed: strategy == MaskStrategy.Uncertain);
+        bool view1Cams = needLabels || w.Aff != 0, view2Cams = strategy == MaskStrategy.Uncertain;
+        StepCams cams = new();
+        if (view1Cams || view2Cams)
+            using (Phase("cam"))
+                cams = StepCams.Compute(Student, view1, view2, _config.Cam.CamScales, view1Cams, view2Cams);
         using var camsLifetime = cams;
 
         // (1) the view-2 block mask.

@@ -11,8 +11,11 @@ namespace FsrNative.Fsr.Training;
 /// </summary>
 sealed class StepCams : IDisposable
 {
+    /// <summary>View 1's main CAM (B, C, H, W), for PAR; null when not asked for.</summary>
     public Tensor? Cam1 { get; private init; }
+    /// <summary>View 1's aux CAM, for the PTC token labels.</summary>
     public Tensor? AuxCam1 { get; private init; }
+    /// <summary>View 2's aux CAM, for the uncertain block mask.</summary>
     public Tensor? AuxCam2 { get; private init; }
 
     public static StepCams Compute(WsssNetwork student, Tensor view1, Tensor view2, IReadOnlyList<double> scales, bool view1Needed, bool view2Needed)
