@@ -16,11 +16,12 @@ namespace FsrNative.Tests.Training;
 public class FsrTrainingStepTests
 {
     /// <summary>The trainer fixture at 64 px (2×2 mask blocks of 32 px, 2 masked), every term on from the first step.</summary>
-    static FsrConfig Config(long steps = 4, params (string, string)[] extra)
+    internal static FsrConfig Config(long steps = 4, params (string, string)[] extra)
         => TrainingFixture.Config(TrainingFixture.NewOutFolder(), steps,
-            [("data.input_size", "64"), ("losses.seg_start", "0"), ("mask.random_iters", "0"), ("cam.par_iters", "2"), .. extra]);
+            [("data.input_size", "64"), ("losses.seg_start", "0"), ("mask.random_iters", "0"), ("cam.par_iters", "2"),
+              ("model.drop_path_rate", "0"), .. extra]);   // drop-path would draw from the default generator, shared with other tests
 
-    static Batch RandomBatch(FsrConfig c, int seed)
+    internal static Batch RandomBatch(FsrConfig c, int seed)
     {
         var g = new Generator((ulong)seed);
         int b = c.Data.BatchSize, s = c.Data.InputSize, classes = c.Data.NumClasses - 1;
@@ -34,7 +35,7 @@ public class FsrTrainingStepTests
         };
     }
 
-    static StepContext Context(FsrConfig c, long iteration, Generator g)
+    internal static StepContext Context(FsrConfig c, long iteration, Generator g)
         => new() { Schedule = new TrainingSchedule(c).At(iteration), MicroBatch = 0, MicroBatches = 1, Generator = g, Config = c, Device = Device.CPU };
 
     [Fact]
@@ -99,33 +100,6 @@ public class FsrTrainingStepTests
     }
 
     [Fact]
-    public void Memory_in_use_stays_flat_over_iterations()
-    {
-        var c = Config();
-        using var step = new FsrTrainingStep(c, Device.CPU);
-        var schedule = new TrainingSchedule(c);
-        using var optimizer = FsrParamGroups.CreateOptimizer(step.Parameters, schedule, c.Optim);
-        using var batch = RandomBatch(c, 6);
-        var g = new Generator(7);
-        var inUse = new List<long>();
-        for (int it = 0; it < 5; it++)
-        {
-            using (torch.NewDisposeScope())
-            {
-                var ctx = Context(c, it, g);
-                optimizer.zero_grad();
-                step.Step(batch, ctx).Loss.backward();
-                optimizer.step();
-                step.AfterOptimizerStep(ctx);
-            }
-            optimizer.zero_grad();   // gradients are freed (set to none) between steps, as the trainer's next step does
-            inUse.Add(CpuAllocator.Stats.BytesInUse);
-        }
-        // From the second iteration on (AdamW's moments exist) nothing accumulates.
-        Assert.True(inUse.Skip(1).Distinct().Count() == 1, "bytes in use per iteration: " + string.Join(", ", inUse));
-    }
-
-    [Fact]
     public void Trainer_runs_the_real_step_and_resumes_from_its_checkpoint()
     {
         var c = Config(3, ("run.checkpoint_interval", "2"), ("eval.interval", "0"));
@@ -143,5 +117,38 @@ public class FsrTrainingStepTests
             Assert.Equal((TrainingStatus.Completed, 3L), (outcome.Status, outcome.Step));
             Assert.True(step.FsrLoss.ClassCenter.abs().sum().item() > 0);
         }
+    }
+}
+
+/// <summary>The allocator's counters are process-wide: this test runs alone (the AllocatorCounters collection).</summary>
+[Trait(Categories.Trait, TrainingCategory.Name)]
+[Collection(nameof(FsrNative.Tests.Engine.AllocatorCounters))]
+public class FsrTrainingStepMemoryTests
+{
+    [Fact]
+    public void Memory_in_use_stays_flat_over_iterations()
+    {
+        var c = FsrTrainingStepTests.Config();
+        using var step = new FsrTrainingStep(c, Device.CPU);
+        var schedule = new TrainingSchedule(c);
+        using var optimizer = FsrParamGroups.CreateOptimizer(step.Parameters, schedule, c.Optim);
+        using var batch = FsrTrainingStepTests.RandomBatch(c, 6);
+        var g = new Generator(7);
+        var inUse = new List<long>();
+        for (int it = 0; it < 5; it++)
+        {
+            using (torch.NewDisposeScope())
+            {
+                var ctx = FsrTrainingStepTests.Context(c, it, g);
+                optimizer.zero_grad();
+                step.Step(batch, ctx).Loss.backward();
+                optimizer.step();
+                step.AfterOptimizerStep(ctx);
+            }
+            optimizer.zero_grad();   // gradients are freed (set to none) between steps, as the trainer's next step does
+            inUse.Add(CpuAllocator.Stats.BytesInUse);
+        }
+        // From the second iteration on (AdamW's moments exist) nothing accumulates.
+        Assert.True(inUse.Skip(1).Distinct().Count() == 1, "bytes in use per iteration: " + string.Join(", ", inUse));
     }
 }
