@@ -75,3 +75,40 @@ public class MemoryBoundOpBenchmarks
     [BenchmarkCategory("add 16M"), Benchmark(Description = "FsrNative")]
     public void AddOurs() { using var y = _a.add(_b); }
 }
+
+/// <summary>
+/// The memory-bound ops timed the way the bench README recommends on a loaded machine: one thread each (FsrNative's
+/// element-wise workers off, libtorch set_num_threads(1)), by thread CPU time (page faults of fresh outputs count:
+/// they are system time of the thread), interleaved, best and median.
+/// Run: <c>FSRNATIVE_CPU_THREADS=1 dotnet run -c Release --project bench/FsrNative.Bench -- --thread-cpu-memory</c>.
+/// </summary>
+public static class MemoryBoundThreadCpu
+{
+    public static int Run(TextWriter output)
+    {
+        FsrNative.Kernels.Cpu.CpuKernelSettings.ParallelMinWork = long.MaxValue;
+        output.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+        var b = new MemoryBoundOpBenchmarks();
+        b.Setup();
+        torch.set_num_threads(1);   // after the setup, which asks for 2 (thread CPU time sees the calling thread only)
+        (string name, Action ours, Action libtorch)[] cases =
+        [
+            ("softmax (6272, 768)", b.SoftmaxOurs, b.SoftmaxTorch),
+            ("layer_norm (6272, 768)", b.LayerNormOurs, b.LayerNormTorch),
+            ("gelu (6272, 3072)", b.GeluOurs, b.GeluTorch),
+            ("add 16M", b.AddOurs, b.AddTorch),
+        ];
+        output.WriteLine("| op | ours best / median (ms) | libtorch best / median (ms) | speed ratio best / median |");
+        output.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, oursCase, torchCase) in cases)
+        {
+            var t = VitThreadCpu.Interleaved([oursCase, torchCase], 15);
+            var o = VitThreadCpu.Stats(t[0]);
+            var l = VitThreadCpu.Stats(t[1]);
+            output.WriteLine($"| {name} | {o.best:F2} / {o.median:F2} | {l.best:F2} / {l.median:F2} | {l.best / o.best:F2} / {l.median / o.median:F2} |");
+        }
+        b.Cleanup();
+        output.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+}

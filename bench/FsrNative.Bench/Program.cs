@@ -18,6 +18,7 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "--thread-cpu-vit") return VitThreadCpu.Run(Console.Out);   // one thread, thread CPU time (VitBlockBenchmarks.cs)
+        if (args.Length > 0 && args[0] == "--thread-cpu-memory") return MemoryBoundThreadCpu.Run(Console.Out);   // same for MemoryBoundOpBenchmarks.cs
         // In-process by default: BenchmarkDotNet's out-of-process runs build a wrapper project whose output lacks the
         // patched libLibTorchSharp.so (build/TorchSharpNativeFix.targets), and rebuilding costs minutes on 2 cores.
         // "--outOfProcess" (ours, removed before BenchmarkDotNet sees the arguments) asks for its default toolchain.

@@ -213,16 +213,16 @@ public static class VitThreadCpu
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
     static extern int ClockGettime(int clock, out Timespec ts);
 
-    static double ThreadMs() { ClockGettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var t); return t.Sec * 1e3 + t.Nsec / 1e6; }
+    internal static double ThreadMs() { ClockGettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var t); return t.Sec * 1e3 + t.Nsec / 1e6; }
 
-    static (double best, double median) Stats(List<double> v)
+    internal static (double best, double median) Stats(List<double> v)
     {
         var s = v.Order().ToList();
         return (s[0], s[s.Count / 2]);
     }
 
     /// <summary>Runs each action <paramref name="reps"/> times, interleaved, after one warm-up each.</summary>
-    static List<double>[] Interleaved(Action[] actions, int reps)
+    internal static List<double>[] Interleaved(Action[] actions, int reps)
     {
         var times = actions.Select(_ => new List<double>()).ToArray();
         foreach (var a in actions) a();

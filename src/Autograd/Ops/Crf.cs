@@ -276,7 +276,9 @@ public static class DenseEnergy
                 smallLabels = s4.squeeze(1);
             }
         }
-        using var smallProbs = torch.nn.functional.interpolate(probs, scale_factor: factor, mode: "bilinear", align_corners: false, recompute_scale_factor: true);
+        // Part of the graph (the gradient reaches probs through it): not disposed here but left to the caller's dispose
+        // scope, like any intermediate of a recorded op.
+        var smallProbs = torch.nn.functional.interpolate(probs, scale_factor: factor, mode: "bilinear", align_corners: false, recompute_scale_factor: true);
         try
         {
             return Loss(smallImages, smallProbs, labels is null ? null : smallLabels, sigmaRgb, sigmaXy * scale, weight, ignoreIndex);

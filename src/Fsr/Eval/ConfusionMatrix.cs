@@ -90,6 +90,17 @@ public sealed class ConfusionMatrix
         Add(truth.ToIntArray(), predicted.ToIntArray());
     }
 
+    /// <summary>Adds <paramref name="pixels"/> pixels of ground truth <paramref name="truth"/> predicted as
+    /// <paramref name="predicted"/> (counts known without label maps, e.g. a constant prediction).</summary>
+    public void AddCount(int truth, int predicted, long pixels)
+    {
+        if ((uint)truth >= (uint)NumLabels || (uint)predicted >= (uint)NumLabels)
+            throw new ArgumentOutOfRangeException(nameof(truth), $"confusion matrix: ({truth}, {predicted}) is outside 0..{NumLabels - 1}");
+        if (pixels < 0) throw new ArgumentOutOfRangeException(nameof(pixels), pixels, "confusion matrix: a pixel count must be ≥ 0");
+        _counts[truth * NumLabels + predicted] += pixels;
+        Total += pixels;
+    }
+
     /// <summary>Adds another matrix's counts (e.g. one accumulated by another thread).</summary>
     public void Add(ConfusionMatrix other)
     {

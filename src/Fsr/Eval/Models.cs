@@ -35,7 +35,7 @@ public interface ICamModel
 /// A post-processor of the final segmentation (spec §8.2: the dense CRF): from the original 8-bit image (the label
 /// size) and the class probabilities softmax(final logits) of that image, shape (K, H, W) on the model's device,
 /// to a label map of H·W bytes (row-major, values 0..K−1). Called once per image, under no_grad, inside a dispose
-/// scope. <see cref="DenseCrfHook"/> documents the call the CRF kernels plug into.
+/// scope. <see cref="DenseCrfPostProcessor"/> is the dense CRF of §8.2 in this form.
 /// </summary>
 public delegate byte[] LabelPostProcessor(RgbImage image, Tensor probabilities);
 
@@ -72,11 +72,11 @@ public static class EvalModels
 }
 
 /// <summary>
-/// Where the dense CRF of spec §8.2 plugs in. The CRF kernels (permutohedral lattice, CPU and ILGPU) live elsewhere;
-/// once they exist, wrap them as a <see cref="LabelPostProcessor"/>:
+/// Where the dense CRF of spec §8.2 plugs in: <see cref="DenseCrfPostProcessor.Create"/> wraps the engine's
+/// <c>FsrNative.Crf.DenseCrf</c> as a <see cref="LabelPostProcessor"/>:
 /// <code>
-/// LabelPostProcessor crf = (image, probs) => DenseCrf.Infer(image, probs, DenseCrfHook.SpecParameters);
-/// var result = Evaluator.Run(val, model, null, new EvaluationOptions { PostProcessor = crf, PostProcessorName = "CRF" });
+/// var crf = DenseCrfPostProcessor.Create(DenseCrfHook.SpecParameters);
+/// var result = Evaluator.Run(val, model, null, EvaluationOptions.ForReportedNumbers with { PostProcessor = crf, PostProcessorName = "CRF" });
 /// </code>
 /// The evaluator then scores both the raw decoder output ("Pred.") and the post-processed one ("Pred. + CRF").
 /// </summary>

@@ -13,7 +13,7 @@ public static class TrainingComponents
     public static Func<FsrConfig, Device, IFsrTrainingStep>? StepFactory => (config, device) => new FsrTrainingStep(config, device);
 
     /// <summary>Builds the in-training validation (fsr-spec §8.3) for a configuration.</summary>
-    public static Func<FsrConfig, Device, ITrainingEvaluator>? EvaluatorFactory => null;
+    public static Func<FsrConfig, Device, ITrainingEvaluator>? EvaluatorFactory => (config, device) => new FsrEvaluator(config, device);
 
     /// <summary>The message the verbs print while <see cref="StepFactory"/> is null.</summary>
     public static string MissingStep(string verb) =>

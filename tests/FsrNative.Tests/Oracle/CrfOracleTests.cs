@@ -333,6 +333,41 @@ public class CrfOracleTests(ITestOutputHelper output)
     // ---- dense-energy loss -------------------------------------------------------------------------------------------
 
     [Fact]
+    public void DenseEnergy_LossAtScale_IsTheDownscaleThenTheLoss_AndItsGradientReachesTheFullResolution()
+    {
+        int b = 2, k = 3, h = 16, w = 18;
+        var images = TestImage(h, w, 3).Concat(TestImage(h, w, 4)).ToArray();
+        var logits = TestRandom.Normal(8, b * k * h * w, 0, 2);
+        var labels = TestRandom.Integers(9, b * h * w, 0, k);
+        for (int i = 0; i < labels.Length; i += 5) labels[i] = 255;
+        float[] value, grad, expectedValue, expectedGrad;
+        using (var scope = torch.NewDisposeScope())
+        {
+            var img = torch.tensor(images, [b, 3, h, w]);
+            var lab = torch.tensor((ReadOnlySpan<int>)labels, [b, h, w]);
+            var z = torch.tensor(logits, [b, k, h, w], requires_grad: true);
+            var l = DenseEnergy.LossAtScale(img, z.softmax(1), lab, weight: 1e-3f);
+            l.backward();
+            (value, grad) = (l.ToArray(), z.grad!.ToArray());
+            // The same by hand: nearest ×0.5 of image and labels, bilinear ×0.5 of the probabilities, σ_xy 100·0.5.
+            var z2 = torch.tensor(logits, [b, k, h, w], requires_grad: true);
+            var smallProbs = torch.nn.functional.interpolate(z2.softmax(1), scale_factor: [0.5], mode: "bilinear", align_corners: false, recompute_scale_factor: true);
+            Tensor smallImg, smallLab;
+            using (torch.no_grad())
+            {
+                smallImg = torch.nn.functional.interpolate(img, scale_factor: [0.5], mode: "nearest", recompute_scale_factor: true);
+                smallLab = torch.nn.functional.interpolate(lab.to(DType.Float32).unsqueeze(1), scale_factor: [0.5], mode: "nearest", recompute_scale_factor: true).squeeze(1);
+            }
+            var l2 = DenseEnergy.Loss(smallImg, smallProbs, smallLab, 15f, 50f, 1e-3f);
+            l2.backward();
+            (expectedValue, expectedGrad) = (l2.ToArray(), z2.grad!.ToArray());
+        }
+        Close.AssertClose(expectedValue, value, new Tolerance(0, 0), "dense_energy_loss at scale 0.5: value");
+        Close.AssertClose(expectedGrad, grad, new Tolerance(0, 0), "dense_energy_loss at scale 0.5: gradient to the full-resolution logits");
+        Assert.True(grad.Count(v => v != 0) > grad.Length / 2, "the gradient must reach the full-resolution logits");
+    }
+
+    [Fact]
     public void DenseEnergy_MatchesItsFormula_ValueAndGradient()
     {
         int b = 2, k = 4, h = 14, w = 17, n = h * w;
