@@ -18,10 +18,12 @@ public static class TrainCommand
         var shared = new ConfigOptions();
         var resume = new Option<string?>("--resume") { Description = "continue a run: latest (the newest run under --out with a checkpoint), a run folder, or a checkpoint file; settings come from its config.json, options given here override them", HelpName = "latest|PATH" };
         var dryRun = new Option<bool>("--dry-run") { Description = "print the resolved configuration and the schedule at its turning points, then stop (no run folder)" };
+        var profile = new Option<int?>("--profile-steps") { Description = "time N iterations of the FSR step on random views (after one warm-up) and print where the time goes per phase (wall and CPU seconds, load average, peak memory), then stop (no run folder)", HelpName = "N" };
         var cmd = new Command("train", "train FSR (fsr-spec §4): writes runs/<name>/ with config.json, metrics.jsonl, checkpoints/, eval/, train.log");
         shared.AddTo(cmd);
         cmd.Options.Add(resume);
         cmd.Options.Add(dryRun);
+        cmd.Options.Add(profile);
         cmd.SetAction(r => Cli.Guarded("train", () =>
         {
             var overrides = shared.Overrides(r);
@@ -37,6 +39,11 @@ public static class TrainCommand
                 config = ConfigLoader.Load(null, run.ConfigPath, overrides);
             }
             else config = shared.Load(r);
+            if (r.GetValue(profile) is int n)
+            {
+                IterationProfiler.Run(config, Device.Parse(config.Run.Device), n, Console.Out);
+                return Done;
+            }
             return Run(config, run, checkpoint, r.GetValue(dryRun), TrainingComponents.StepFactory, TrainingComponents.EvaluatorFactory, Console.Out, Console.Error);
         }));
         return cmd;

@@ -1,3 +1,5 @@
+using FsrNative.Nn;
+
 namespace FsrNative.Fsr.Losses;
 
 /// <summary>Which class-token pairs the cer.FSR loss uses (fsr-spec §6.5, §10 item 4).</summary>
@@ -35,11 +37,11 @@ public sealed record FsrLossTerms(Tensor ClassToken, Tensor Patch);
 /// </list>
 /// Each call uses the current centres, then updates them (fsr-spec §12: the current step uses the previous centres):
 /// c ← m·c + (1 − m)·mean of the teacher rows the loss used. The teacher outputs are constants (detached).
+/// A <see cref="Module"/> whose centres are persistent buffers (<c>class_center</c> (1, D), <c>patch_center</c> (1, 1, D),
+/// the reference's names), so its <c>state_dict</c> carries them into checkpoints and <c>load_state_dict</c> restores them.
 /// </summary>
-public sealed class FeatureSelfReinforcementLoss : IDisposable
+public sealed class FeatureSelfReinforcementLoss : Module
 {
-    readonly Tensor _classCenter;
-    readonly Tensor _patchCenter;
 
     /// <param name="outDim">Projector output width D (4096; the golden tiny model 128).</param>
     public FeatureSelfReinforcementLoss(int outDim, FsrLossOptions? options = null, Device? device = null)
@@ -49,22 +51,22 @@ public sealed class FeatureSelfReinforcementLoss : IDisposable
         if (!(Options.StudentTemperature > 0)) throw new ArgumentException($"FeatureSelfReinforcementLoss: StudentTemperature must be positive, got {Options.StudentTemperature}");
         if (!(Options.CenterMomentum >= 0 && Options.CenterMomentum <= 1)) throw new ArgumentException($"FeatureSelfReinforcementLoss: CenterMomentum must be in [0, 1], got {Options.CenterMomentum}");
         OutDim = outDim;
-        _classCenter = torch.zeros([1, outDim], device).DetachFromDisposeScope();
-        _patchCenter = torch.zeros([1, 1, outDim], device).DetachFromDisposeScope();
+        register_buffer("class_center", torch.zeros([1, outDim], device));
+        register_buffer("patch_center", torch.zeros([1, 1, outDim], device));
     }
 
     public FsrLossOptions Options { get; }
     public int OutDim { get; }
 
     /// <summary>The class-token centre (1, D) (the reference's <c>class_center</c> buffer; live tensor).</summary>
-    public Tensor ClassCenter => _classCenter;
+    public Tensor ClassCenter => Buffer("class_center")!;
 
     /// <summary>The patch-token centre (1, 1, D) (the reference's <c>patch_center</c> buffer; live tensor).</summary>
-    public Tensor PatchCenter => _patchCenter;
+    public Tensor PatchCenter => Buffer("patch_center")!;
 
     /// <summary>
     /// Both losses for one iteration at teacher temperature <paramref name="teacherTemperature"/>
-    /// (<see cref="LossSchedule.TeacherTemperature"/>), then the centre updates. <paramref name="viewTwoMask"/> is the view-2
+    /// (<c>TrainingSchedule.TeacherTemperatureAt</c>), then the centre updates. <paramref name="viewTwoMask"/> is the view-2
     /// token mask (B, gridH, gridW) or (B, N) (Int32 or Float32, non-zero = masked); null gives a patch loss of 0 (as the
     /// reference without masking) and leaves the patch centre alone.
     /// </summary>
@@ -87,7 +89,7 @@ public sealed class FeatureSelfReinforcementLoss : IDisposable
         var studentV2 = student.narrow(0, b, b);
         float ts = Options.StudentTemperature;
         // The backward reads the centre: give it this step's value, not the buffer that is updated below.
-        var center = Snapshot(_classCenter);
+        var center = Snapshot(ClassCenter);
         Tensor loss = torch.nn.functional.dino_cross_entropy(studentV2, teacherV1, center, ts, teacherTemperature).mean();
         Tensor centreRows = teacherV1;
         if (Options.ClassTokenPairing == ClassTokenPairing.Symmetric)
@@ -96,7 +98,7 @@ public sealed class FeatureSelfReinforcementLoss : IDisposable
             loss = loss.add(reverse).mul(0.5f);
             centreRows = teacher;
         }
-        torch.nn.functional.dino_center_update_(_classCenter, centreRows, Options.CenterMomentum);
+        torch.nn.functional.dino_center_update_(ClassCenter, centreRows, Options.CenterMomentum);
         return loss;
     }
 
@@ -117,7 +119,7 @@ public sealed class FeatureSelfReinforcementLoss : IDisposable
         }
         var teacher = teacherOutput.detach().narrow(0, b, b).narrow(1, 1, n);     // (B, N, D) teacher V2 patches
         var student = studentOutput.narrow(0, b, b).narrow(1, 1, n);              // student masked V2 patches
-        var center = Snapshot(_patchCenter).reshape(1, OutDim);
+        var center = Snapshot(PatchCenter).reshape(1, OutDim);
         var perToken = torch.nn.functional.dino_cross_entropy(student, teacher, center, Options.StudentTemperature, teacherTemperature);
         Tensor counts;
         using (torch.no_grad())
@@ -126,29 +128,8 @@ public sealed class FeatureSelfReinforcementLoss : IDisposable
             counts = s.clamp(min: 1f);
         }
         var loss = perToken.mul(mask).sum(1).div(counts).mean();
-        torch.nn.functional.dino_center_update_(_patchCenter, teacher, Options.CenterMomentum);
+        torch.nn.functional.dino_center_update_(PatchCenter, teacher, Options.CenterMomentum);
         return loss;
-    }
-
-    /// <summary>The centres for a checkpoint (live tensors, the reference's buffer names).</summary>
-    public IReadOnlyDictionary<string, Tensor> state_dict() => new Dictionary<string, Tensor>
-    {
-        ["class_center"] = _classCenter,
-        ["patch_center"] = _patchCenter,
-    };
-
-    /// <summary>Copies centres saved by <see cref="state_dict"/> (shapes must match).</summary>
-    public void load_state_dict(IReadOnlyDictionary<string, Tensor> state)
-    {
-        foreach (var (key, target) in state_dict())
-        {
-            if (!state.TryGetValue(key, out var source))
-                throw new ArgumentException($"FeatureSelfReinforcementLoss.load_state_dict: missing '{key}'");
-            if (!source.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"FeatureSelfReinforcementLoss.load_state_dict: '{key}' has shape ({string.Join(", ", source.shape)}), expected ({string.Join(", ", target.shape)})");
-        }
-        using var noGrad = torch.no_grad();
-        foreach (var (key, target) in state_dict()) target.copy_(state[key]);
     }
 
     static Tensor Snapshot(Tensor centre)
@@ -168,11 +149,5 @@ public sealed class FeatureSelfReinforcementLoss : IDisposable
         if (teacherOutput.size(1) < 2)
             throw new ArgumentException($"FeatureSelfReinforcementLoss: outputs need a class token and at least one patch token, got {teacherOutput.size(1)} tokens");
         if (!(teacherTemperature > 0)) throw new ArgumentException($"FeatureSelfReinforcementLoss: teacher temperature must be positive, got {teacherTemperature}");
-    }
-
-    public void Dispose()
-    {
-        _classCenter.Dispose();
-        _patchCenter.Dispose();
     }
 }

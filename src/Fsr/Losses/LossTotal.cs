@@ -13,7 +13,7 @@ public sealed record LossTerms
 }
 
 /// <summary>
-/// The total loss (fsr-spec §4 step 8, §6.6): L = (top + aux) + w_class·L_fsr_cls + w_patch·L_fsr_pat + w_aff·L_aff
+/// The total loss (fsr-spec §4 step 8, §6.6): L = w_cls·(top + aux) + w_class·L_fsr_cls + w_patch·L_fsr_pat + w_aff·L_aff
 /// + w_seg·L_seg + w_reg·L_reg, summed in this order (the reference's). Terms with weight 0 are skipped rather than
 /// multiplied by 0, so a NaN in an inactive term cannot poison the total (fsr-spec §12).
 /// </summary>
@@ -21,8 +21,8 @@ public static class LossTotal
 {
     public static Tensor Compute(LossTerms terms, LossWeights weights)
     {
-        var total = Scaled(terms.TopCls, weights.TopCls, "TopCls");
-        total = Add(total, terms.AuxCls, weights.AuxCls, "AuxCls");
+        // The reference's cls_loss = top + aux, then the weighted terms in its order.
+        var total = weights.Cls == 0 ? null : Scaled(terms.TopCls.add(terms.AuxCls), weights.Cls, "Cls");
         total = Add(total, terms.FsrClass, weights.FsrClass, "FsrClass");
         total = Add(total, terms.FsrPatch, weights.FsrPatch, "FsrPatch");
         total = Add(total, terms.Aff, weights.Aff, "Aff");

@@ -137,9 +137,19 @@ public sealed class FsrEncoder : Module
     {
         var (_, t, grid) = Embed(x, null);
         Tensor? aux = null;
+        // Without a graph nothing reads a block's intermediates (qkv, attention, MLP hidden) once it is done: each block
+        // runs in its own dispose scope, so the multi-scale CAM holds one block's activations at a time, not all of them.
+        bool free = !torch.is_grad_enabled();
         for (int i = 0; i < blocks.Count; i++)
         {
-            t = blocks[i].forward(t);
+            var input = t;
+            if (free)
+            {
+                using var scope = torch.NewDisposeScope();
+                t = blocks[i].forward(input).MoveToOuterDisposeScope();
+                if (i > 0 && i - 1 != config.AuxBlockIndex) input.Dispose();   // the previous block's output (not the embedding, not aux)
+            }
+            else t = blocks[i].forward(input);
             if (i == config.AuxBlockIndex) aux = t;
         }
         return (norm.forward(t), aux!, grid);

@@ -88,6 +88,13 @@ public sealed class WsssNetwork : Module
     }
 
     /// <summary>
+    /// What the teacher contributes to an iteration (fsr-spec §4 step 2, §6.5): the projector output (N, 1 + T, out_dim)
+    /// for every token of every row, without the classifiers, CAMs and decoder (which the losses never read from the
+    /// teacher). Equal to <see cref="forward"/>'s <c>project_out</c>. Gradients are recorded unless the caller is under no_grad.
+    /// </summary>
+    public Tensor forward_projection(Tensor images, Tensor? mask = null) => projector.forward(encoder.forward(images, mask).out_);
+
+    /// <summary>
     /// The CAMs only (the reference's <c>cam_only=True</c>, used by the multi-scale CAM): ReLU(1×1 conv) of the
     /// final-normalised patch tokens and of the aux features, each (N, C, gh, gw), without gradient and without the
     /// class-token aggregation, decoder and projector (which do not affect them).

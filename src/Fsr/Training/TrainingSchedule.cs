@@ -1,25 +1,8 @@
+using FsrNative.Fsr.Losses;
+using FsrNative.Model;
 using FsrNative.Optim;
 
 namespace FsrNative.Fsr.Training;
-
-/// <summary>How view 2's tokens are chosen for masking at an iteration (fsr-spec §4.1).</summary>
-public enum MaskStrategy
-{
-    /// <summary>No masking (mask.enabled false).</summary>
-    None,
-    /// <summary>The highest of per-block uniform draws.</summary>
-    Random,
-    /// <summary>Uncertain blocks first (score + 1), then random.</summary>
-    Uncertain,
-}
-
-/// <summary>
-/// The weight every loss term gets in the total at an iteration; 0 for a term that is not active yet (fsr-spec §6.6:
-/// seg/reg from step &gt; seg_start, aff from step &gt; aff_start, FSR terms while iteration &lt; fsr_iters).
-/// The FSR step must skip (not evaluate-and-multiply-by-0) a term whose weight is 0 (fsr-spec §12: a NaN there would
-/// still poison the total).
-/// </summary>
-public sealed record LossWeights(double Cls, double FsrClass, double FsrPatch, double Aff, double Seg, double Reg);
 
 /// <summary>Everything the schedule says about one iteration (0-based <see cref="Iteration"/>; the reference's step = iteration + 1).</summary>
 public sealed record ScheduleValues(

@@ -28,20 +28,6 @@ public sealed class ModelCamTests
     }
 
     [Fact]
-    public void CAM_labels_follow_the_two_and_single_threshold_rules()
-    {
-        using var scope = torch.NewDisposeScope();
-        // One image, 2 classes, 1×4 pixels; only class 1 (label id 2) present.
-        var cam = torch.tensor([0.9f, 0.9f, 0.9f, 0.9f, 0.8f, 0.5f, 0.1f, 0.7f], [1, 2, 1, 4]);
-        var y = torch.tensor([0f, 1f], [1, 2]);
-        Assert.Equal([2, 255, 0, 255], CamLabels.ToLabel(cam, y, high: 0.7f, low: 0.25f).ToIntArray());
-        Assert.Equal([2, 0, 0, 2], CamLabels.ToLabel(cam, y, bkg: 0.6f).ToIntArray());
-        Assert.Equal([0f, 0f, 0f, 0f, 0.8f, 0.5f, 0.1f, 0.7f], CamLabels.ValidCam(cam, y).ToArray());
-        Assert.Throws<ArgumentException>(() => CamLabels.ValidCam(cam, torch.ones([1, 3])));
-        Assert.Throws<ArgumentException>(() => CamLabels.ToLabel(cam, y, high: 0.2f, low: 0.5f));
-    }
-
-    [Fact]
     public void Block_mask_masks_the_rounded_up_count_uncertain_blocks_first()
     {
         using var scope = torch.NewDisposeScope();
@@ -65,14 +51,8 @@ public sealed class ModelCamTests
         Assert.Equal(r.mask.ToArray(), replay.mask.ToArray());
         Assert.Throws<ArgumentException>(() => gen.Generate(2, null, null, MaskStrategy.Random, torch.rand([2, 15])));
         Assert.Throws<ArgumentException>(() => gen.Generate(1, null, null, MaskStrategy.Uncertain));
+        Assert.Throws<ArgumentException>(() => gen.Generate(1, null, null, MaskStrategy.None));
         Assert.Throws<ArgumentException>(() => new BlockMaskGenerator(60, 8, 16, 0.4));
-    }
-
-    [Fact]
-    public void Mask_strategy_is_random_for_the_first_fifth_of_training()
-    {
-        Assert.Equal(MaskStrategy.Random, BlockMaskGenerator.StrategyFor(4000, 20000));
-        Assert.Equal(MaskStrategy.Uncertain, BlockMaskGenerator.StrategyFor(4001, 20000));
     }
 
     [Fact]

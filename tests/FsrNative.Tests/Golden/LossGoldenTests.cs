@@ -2,6 +2,7 @@ using System.Globalization;
 using FsrNative.Crf;
 using FsrNative.Fsr.Losses;
 using FsrNative.Fsr.PseudoLabels;
+using FsrNative.Fsr.Training;
 using Xunit.Abstractions;
 
 namespace FsrNative.Tests.Golden;
@@ -20,16 +21,8 @@ public sealed class LossGoldenTests(ITestOutputHelper output)
 
     static GoldenFile G => GoldenFile.Shared;
 
-    static LossSchedule Schedule(GoldenFile g) => new(new LossScheduleOptions
-    {
-        MaxIters = g.Config.GetProperty("max_iters").GetInt64(),
-        FsrIters = g.Config.GetProperty("fsr_iters").GetInt64(),
-        WClass = g.Config.GetProperty("w_class").GetDouble(),
-        WPatch = g.Config.GetProperty("w_patch").GetDouble(),
-        WAff = g.Config.GetProperty("w_aff").GetDouble(),
-        WSeg = g.Config.GetProperty("w_seg").GetDouble(),
-        WReg = g.Config.GetProperty("w_reg").GetDouble(),
-    });
+    /// <summary>The schedule of the golden run, built from the file's config (ScheduleGoldenConfig).</summary>
+    static TrainingSchedule Schedule(GoldenFile g) => new(ScheduleGoldenConfig.From(g.Config));
 
     static long StartIter(GoldenFile g) => g.Config.GetProperty("start_iter").GetInt64();
 
@@ -112,7 +105,7 @@ public sealed class LossGoldenTests(ITestOutputHelper output)
             ["class_center"] = g.Tensor(P + "fsr.class_center_before"),
             ["patch_center"] = g.Tensor(P + "fsr.patch_center_before"),
         });
-        float temperature = (float)Schedule(g).TeacherTemperature(StartIter(g));
+        float temperature = (float)Schedule(g).TeacherTemperatureAt(StartIter(g));
         var terms = fsr.Forward(teacher, g.Tensor(P + "S.out.project_out"), g.Tensor(P + "mask.mask2"), temperature);
         Loss("loss.fsr_cls", terms.ClassToken);
         Loss("loss.fsr_pat", terms.Patch);
@@ -144,7 +137,7 @@ public sealed class LossGoldenTests(ITestOutputHelper output)
             Seg = g.Tensor(P + "loss.seg"),
             Reg = g.Tensor(P + "loss.reg"),
         };
-        var total = LossTotal.Compute(terms, Schedule(g).Weights(StartIter(g)));
+        var total = LossTotal.Compute(terms, Schedule(g).WeightsAt(StartIter(g)));
         Loss("loss.total", total);
         double reference = double.Parse(g.MetadataJson("loss_step0_float64_repr").GetProperty("loss.total").GetString()!, CultureInfo.InvariantCulture);
         output.WriteLine($"loss.total: ours {total.item():R}, reference (float64) {reference:R}");
@@ -164,9 +157,9 @@ public sealed class LossGoldenTests(ITestOutputHelper output)
         for (int s = 0; s < temperature.Length; s++)
         {
             long it = start + s;
-            Assert.True(Math.Abs(schedule.TeacherTemperature(it) - temperature[s]) <= 1e-15, $"teacher temperature at it {it}: {schedule.TeacherTemperature(it):R} vs {temperature[s]:R}");
-            Assert.Equal(wClass[s], schedule.WClass(it));
-            Assert.Equal(wPatch[s], schedule.WPatch(it));
+            Assert.True(Math.Abs(schedule.TeacherTemperatureAt(it) - temperature[s]) <= 1e-15, $"teacher temperature at it {it}: {schedule.TeacherTemperatureAt(it):R} vs {temperature[s]:R}");
+            Assert.Equal(wClass[s], schedule.WeightsAt(it).FsrClass);
+            Assert.Equal(wPatch[s], schedule.WeightsAt(it).FsrPatch);
         }
         output.WriteLine($"{temperature.Length} steps from it {start}: τ_t, w_class, w_patch agree");
     }

@@ -1,3 +1,5 @@
+using FsrNative.Fsr.PseudoLabels;
+using FsrNative.Fsr.Training;
 using FsrNative.Model;
 using Xunit;
 
@@ -30,9 +32,8 @@ public sealed class ModelGoldenCamTests
         var cfg = ModelGolden.Config(g);
         var generator = BlockMaskGenerator.FromConfig(cfg);
         var labels = g.Tensor("input.cls_labels");
-        // The strategy of step 0 follows the configured counters (1-based step = start_iter + 1).
-        int step = g.Config.GetProperty("start_iter").GetInt32() + 1, maxIters = g.Config.GetProperty("max_iters").GetInt32();
-        var strategy = BlockMaskGenerator.StrategyFor(step, maxIters);
+        // The strategy of step 0 follows the configured counters (TrainingSchedule at iteration start_iter).
+        var strategy = new TrainingSchedule(ScheduleGoldenConfig.From(g.Config)).MaskStrategyAt(g.Config.GetProperty("start_iter").GetInt64());
         Assert.Equal(MaskStrategy.Uncertain, strategy);   // README §2: step 0 uses the uncertain strategy
         // Stage isolation (README §6): the stored aux CAM in, so the selection logic alone is under test.
         var mask = generator.Generate(labels.size(0), g.Tensor("step0.mask.aux_cam_view2"), labels, strategy, g.Tensor("step0.mask.noise"));

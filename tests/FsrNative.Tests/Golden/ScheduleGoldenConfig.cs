@@ -8,8 +8,9 @@ namespace FsrNative.Tests.Golden;
 /// The golden file's <c>config</c> metadata (the reference's argparse values) as an <see cref="FsrConfig"/>: each
 /// reference argument becomes the command-line override of its setting, on top of the voc preset (whose other
 /// values are the reference's defaults). Arguments the file does not carry keep the reference defaults (e.g. the
-/// teacher temperatures 0.04 → 0.07, which train_voc.py hard-codes). Model and data settings that a schedule does
-/// not read are set to something the validator accepts without a dataset on disk.
+/// teacher temperatures 0.04 → 0.07, which train_voc.py hard-codes). The model, input size, class count, thresholds and
+/// mask settings come from the metadata too, so the FSR step can be built from it; the data root is a folder the
+/// validator accepts (no dataset is read).
 /// </summary>
 public static class ScheduleGoldenConfig
 {
@@ -26,14 +27,15 @@ public static class ScheduleGoldenConfig
         ("cls_depth", "model.cls_depth"), ("aux_layer", "model.aux_layer"), ("drop_path_rate", "model.drop_path_rate"),
         ("proj_hidden", "model.proj_hidden"), ("proj_bottleneck", "model.proj_bottleneck"), ("out_dim", "model.out_dim"),
         ("dec_channels", "model.dec_channels"), ("infer_scales", "eval.infer_scales"), ("seed", "run.seed"), ("batch", "data.batch_size"),
+        ("num_classes", "data.num_classes"),
     ];
 
     public static FsrConfig From(JsonElement config)
     {
         var overrides = new List<ConfigOverride>
         {
-            new("model.backbone", "vit_scratch", "golden"), new("data.dataset", "synthetic", "golden"), new("data.num_classes", "7", "golden"),
-            new("data.synthetic_train", "64", "golden"),
+            // No dataset is read: "voc" at an existing folder lets data.num_classes follow the metadata.
+            new("model.backbone", "vit_scratch", "golden"), new("data.dataset", "voc", "golden"), new("data.root", Path.GetTempPath(), "golden"),
         };
         foreach (var (arg, path) in s_map)
             if (config.TryGetProperty(arg, out var v))

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FsrNative.Fsr.Training;
+using FsrNative.Model;
 using Xunit.Abstractions;
 
 namespace FsrNative.Tests.Golden;

@@ -1,4 +1,6 @@
+using FsrNative.Fsr.Losses;
 using FsrNative.Fsr.Training;
+using FsrNative.Model;
 using FsrNative.Tests.Infrastructure;
 
 namespace FsrNative.Tests.Training;

@@ -1,8 +1,12 @@
+using FsrNative.Fsr.PseudoLabels;
+
 namespace FsrNative.Model;
 
 /// <summary>How blocks are chosen for masking (fsr-spec §4.1).</summary>
 public enum MaskStrategy
 {
+    /// <summary>No masking (mask.enabled false): view 2 goes through the student unmasked and unc.FSR is off.</summary>
+    None,
     /// <summary>Uniform random blocks (the warm-up phase: the first maxIters/5 iterations).</summary>
     Random,
     /// <summary>Blocks whose top-left pixel is uncertain (low &lt; u &lt; high) first, random among equals.</summary>
@@ -64,10 +68,6 @@ public sealed class BlockMaskGenerator
     public float low_threshold { get; }
     public float high_threshold { get; }
 
-    /// <summary>The reference's schedule: Random while the 1-based <paramref name="step"/> ≤ maxIters / 5 (integer
-    /// division), Uncertain afterwards.</summary>
-    public static MaskStrategy StrategyFor(int step, int maxIters) => step <= maxIters / 5 ? MaskStrategy.Random : MaskStrategy.Uncertain;
-
     /// <summary>
     /// Chooses the blocks for B images. <paramref name="auxCam"/> (B, C, H, W) multi-scale aux CAM of view 2 and
     /// <paramref name="clsLabels"/> (B, C) are read only by the Uncertain strategy (pass null for Random).
@@ -78,6 +78,7 @@ public sealed class BlockMaskGenerator
     public BlockMask Generate(int batch, Tensor? auxCam, Tensor? clsLabels, MaskStrategy strategy, Tensor? noise = null, Generator? generator = null)
     {
         if (batch <= 0) throw new ArgumentException($"BlockMaskGenerator.Generate: batch must be positive, got {batch}");
+        if (strategy == MaskStrategy.None) throw new ArgumentException("BlockMaskGenerator.Generate: strategy None masks nothing; do not ask for a mask");
         var device = auxCam?.device ?? Device.CPU;
         Tensor noiseTensor;
         if (noise is null) noiseTensor = torch.rand([batch, num_blocks], generator);

@@ -28,14 +28,20 @@ public static class MultiScaleCam
         Tensor sum;
         using (var scope = torch.NewDisposeScope())
         {
-            sum = FlipMax(network, images, b, h, w);
+            using (var inner = torch.NewDisposeScope()) sum = FlipMax(network, images, b, h, w).MoveToOuterDisposeScope();
             foreach (var s in scales)
             {
                 if (s == 1.0) continue;
                 if (!(s > 0)) throw new ArgumentException($"MultiScaleCam: scales must be positive, got {s}");
                 int sh = (int)(s * h), sw = (int)(s * w);   // Python's int(s * h)
-                var resized = torch.nn.functional.interpolate(images, [sh, sw], mode: "bilinear", align_corners: false);
-                sum = sum.add(FlipMax(network, resized, b, h, w));
+                // One scale's activations at a time: only its (B, 2C, H, W) maps leave the inner scope.
+                Tensor scaled;
+                using (var inner = torch.NewDisposeScope())
+                {
+                    var resized = torch.nn.functional.interpolate(images, [sh, sw], mode: "bilinear", align_corners: false);
+                    scaled = FlipMax(network, resized, b, h, w).MoveToOuterDisposeScope();
+                }
+                sum = sum.add(scaled);
             }
             sum = Normalise(sum);
             sum.MoveToOuterDisposeScope();

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using FsrNative.Data.Loading;
+using FsrNative.Data.Transforms;
+
+namespace FsrNative.Fsr.Training;
+
+/// <summary>
+/// Where one FSR iteration's time goes (<c>fsr train --profile-steps N</c>): the real <see cref="FsrTrainingStep"/>,
+/// backward, AdamW step and EMA of a configuration, on random views and labels (as the reference timings of
+/// reference-cpu-timings.md), at the first iteration where every loss term is on and the mask is chosen from the CAM
+/// (step &gt; seg_start, aff_start and random_iters). One warm-up iteration, then <c>steps</c> timed ones; per phase the
+/// wall and process-CPU seconds per iteration and their share, the load average before and after (the machine may be
+/// shared: CPU seconds are the steadier figure), and peak memory. No data is read and no run folder is written.
+/// </summary>
+public static class IterationProfiler
+{
+    public sealed record Result(PhaseTimes Phases, double WallPerIteration, double CpuPerIteration, long Iteration, string LoadBefore, string LoadAfter, long PeakTensorBytes, long PeakRssBytes);
+
+    /// <summary>The first iteration with every term on and the uncertain mask (clamped to the run's length).</summary>
+    public static long ProfileIteration(FsrConfig c)
+    {
+        long it = Math.Max(Math.Max(c.Losses.SegStart ?? 0, c.Losses.AffStart), c.Mask.RandomIters ?? 0);
+        return Math.Min(it, Math.Max(0, c.Optim.MaxIters - 1));
+    }
+
+    public static Result Run(FsrConfig c, Device device, int steps, TextWriter output)
+    {
+        if (steps < 1) throw new ConfigException([$"--profile-steps {steps}: must be ≥ 1"]);
+        using var step = new FsrTrainingStep(c, device);
+        var schedule = new TrainingSchedule(c);
+        using var optimizer = FsrParamGroups.CreateOptimizer(step.Parameters, schedule, c.Optim);
+        long iteration = ProfileIteration(c);
+        var values = schedule.At(iteration);
+        var generator = new Generator(c.Run.Seed);
+        using var batch = RandomBatch(c, device, generator);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"profiling {steps} iterations (+1 warm-up) at iteration {iteration}: {c.Data.BatchSize} images × 2 views of {c.Data.InputSize} px, width {c.Model.EmbedDim}, depth {c.Model.Depth}, {step.Student.num_parameters() / 1e6:F1} M parameters, mask {values.MaskStrategy}, device {device}"));
+        var phases = new PhaseTimes { TrackMemory = true };
+        string loadBefore = LoadAverage();
+        double wall = 0, cpu = 0;
+        for (int i = 0; i <= steps; i++)
+        {
+            bool timed = i > 0;
+            step.Timings = timed ? phases : null;
+            var ctx = new StepContext { Schedule = values, MicroBatch = 0, MicroBatches = 1, Generator = generator, Config = c, Device = device };
+            long start = Stopwatch.GetTimestamp();
+            double cpu0 = PhaseTimes.ProcessCpuSeconds();
+            for (int k = 0; k < optimizer.param_groups.Count; k++) optimizer.param_groups[k].lr = values.GroupLr[k];
+            optimizer.zero_grad();
+            using (var scope = torch.NewDisposeScope())
+            {
+                var r = step.Step(batch, ctx);
+                using (timed ? phases.Measure("backward") : default) r.Loss.backward();
+                using (timed ? phases.Measure("optimizer") : default) optimizer.step();
+                step.AfterOptimizerStep(ctx);
+            }
+            if (timed)
+            {
+                wall += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                cpu += PhaseTimes.ProcessCpuSeconds() - cpu0;
+            }
+        }
+        var result = new Result(phases, wall / steps, cpu / steps, iteration, loadBefore, LoadAverage(),
+            phases.PeakBytes.Values.DefaultIfEmpty(CpuAllocator.Stats.PeakBytes).Max(), Process.GetCurrentProcess().PeakWorkingSet64);
+        Print(result, steps, output);
+        return result;
+    }
+
+    static void Print(Result r, int steps, TextWriter o)
+    {
+        o.WriteLine($"{"phase",-16} {"wall s/it",10} {"cpu s/it",10} {"cpu share",9} {"peak MiB",9}");
+        foreach (var (phase, w, c, _) in r.Phases.Totals())
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{phase,-16} {w / steps,10:F4} {c / steps,10:F4} {c / steps / Math.Max(1e-12, r.CpuPerIteration),9:P1} {r.Phases.PeakBytes.GetValueOrDefault(phase) / 1048576.0,9:F0}"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"iteration",-16} {r.WallPerIteration,10:F4} {r.CpuPerIteration,10:F4}"));
+        o.WriteLine($"load average before: {r.LoadBefore}; after: {r.LoadAfter}; CPUs: {Environment.ProcessorCount}");
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak tensor memory {r.PeakTensorBytes / 1048576.0:F0} MiB, peak RSS {r.PeakRssBytes / 1048576.0:F0} MiB"));
+    }
+
+    static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "n/a"; }
+        catch (UnauthorizedAccessException) { return "n/a"; }
+    }
+
+    /// <summary>Normal-distributed views (as normalised images) and multi-hot labels with at least one class per image.</summary>
+    static Batch RandomBatch(FsrConfig c, Device device, Generator g)
+    {
+        int b = c.Data.BatchSize, s = c.Data.InputSize, classes = c.Data.NumClasses - 1;
+        using var scope = torch.NewDisposeScope();
+        var labels = torch.rand([b, classes], g).gt(0.7f);
+        labels.select(1, 0).fill_(1f);
+        var v1 = torch.randn([b, 3, s, s], g).to(device);
+        var v2 = torch.randn([b, 3, s, s], g).to(device);
+        var y = labels.to(device);
+        return new Batch
+        {
+            Views = [v1.DetachFromDisposeScope(), v2.DetachFromDisposeScope()], Labels = y.DetachFromDisposeScope(),
+            Ids = Enumerable.Range(0, b).Select(i => $"random{i}").ToArray(), Indices = Enumerable.Range(0, b).ToArray(), Epoch = 0, Position = 0,
+            Params = Enumerable.Range(0, b).Select(_ => new AugmentParams?[2]).ToArray(),
+        };
+    }
+}
