@@ -17,18 +17,7 @@ public static class FsrEvaluation
 
     /// <summary>The network of a configuration (fsr-spec §3): model.* for the encoder and heads, data.input_size for the
     /// position-embedding grid, data.num_classes, mask.block_size/ratio for the block mask.</summary>
-    public static FsrModelConfig ModelConfigOf(FsrConfig c)
-    {
-        var m = c.Model;
-        return new FsrModelConfig
-        {
-            ImageSize = c.Data.InputSize, PatchSize = m.PatchSize, EmbedDim = m.EmbedDim, Depth = m.Depth, NumHeads = m.NumHeads,
-            MlpRatio = (float)m.MlpRatio, ClsDepth = m.ClsDepth, AuxLayer = m.AuxLayer, NumClasses = c.Data.NumClasses,
-            ProjHidden = m.ProjHidden, ProjBottleneck = m.ProjBottleneck, OutDim = m.OutDim,
-            DecoderChannels = m.DecChannels, DecoderDilation = m.DecDilation, DropPathRate = (float)m.DropPathRate,
-            BlockSize = c.Mask.BlockSize, MaskRatio = c.Mask.Ratio,
-        };
-    }
+    public static FsrModelConfig ModelConfigOf(FsrConfig c) => FsrModelSettings.Model(c);
 
     /// <summary>
     /// The <paramref name="model"/> network ("student" or "teacher", fsr-spec §8.5) of a checkpoint written by the
