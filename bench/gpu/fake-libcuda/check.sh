@@ -8,7 +8,8 @@
 # Usage: bench/gpu/fake-libcuda/check.sh [RUNNER]   (RUNNER: the GpuRunner executable; default: the Release build)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-runner="${1:-$here/../runner/bin/Release/net10.0/FsrNative.GpuRunner}"
+runner="${1:-}"
+for c in "$here/../runner/FsrNative.GpuRunner" "$here/../runner/bin/Release/net10.0/FsrNative.GpuRunner"; do [[ -z "$runner" && -x "$c" ]] && runner="$c"; done
 lib="$(mktemp -d)"
 trap 'rm -rf "$lib"' EXIT
 gcc -shared -fPIC -O1 -o "$lib/libcuda.so.1" "$here/fake_cuda.c"

@@ -133,8 +133,28 @@ public static class Program
             Console.WriteLine($"peak device memory {ilgpu.MemoryStats.PeakBytes / 1048576.0:F0} MiB");
         if (json is not null)
         {
-            var doc = new Dictionary<string, object> { ["engine"] = "fsrnative", ["device"] = name, ["smoke"] = smoke, ["results"] = results };
-            File.WriteAllText(json, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+            // Utf8JsonWriter, not JsonSerializer: the trimmed build has reflection-based serialisation disabled.
+            using (var stream = File.Create(json))
+            using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartObject();
+                w.WriteString("engine", "fsrnative");
+                w.WriteString("device", name);
+                w.WriteBoolean("smoke", smoke);
+                w.WriteStartArray("results");
+                foreach (var r in results)
+                {
+                    w.WriteStartObject();
+                    foreach (var (k, v) in r)
+                    {
+                        if (v is double d) { if (double.IsFinite(d)) w.WriteNumber(k, d); else w.WriteNull(k); }
+                        else w.WriteString(k, v.ToString());
+                    }
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             Console.WriteLine($"wrote {json}");
         }
         return results.Any(r => r.ContainsKey("error")) ? 1 : 0;
@@ -263,7 +283,7 @@ static class Benchmarks
                 Drop(q, k, v);
             };
         }),
-        new("conv2d_patch_embed", $"{B}x3x448x448 k16 s16 ->768", 2.0 * B * N * C * 3 * 256, 0, (d, smoke) =>
+        new("conv2d_patch_embed", $"{B}x3x448x448 k16 s16 ->768", 2.0 * B * (N - 1) * C * 3 * 256, 0, (d, smoke) =>
         {
             int b = smoke ? 1 : B, s = smoke ? 32 : 448, o = smoke ? 8 : C;
             var x = R(d, [b, 3, s, s]); var w = R(d, [o, 3, 16, 16], scale: 0.05f); var bias = R(d, [o]);
