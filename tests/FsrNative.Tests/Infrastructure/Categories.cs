@@ -19,6 +19,9 @@ public static class Categories
     public const string Ptx = "Ptx";
     /// <summary>The FSR model reproduces the authors' PyTorch code on shared/golden.</summary>
     public const string Golden = "Golden";
+    /// <summary>The Parity bodies (and larger shapes) on a real CUDA device against the CPU backend; skipped, with the
+    /// reason, where no usable CUDA device exists (see tests/FsrNative.Tests/Cuda).</summary>
+    public const string Cuda = "Cuda";
     /// <summary>Bounded end-to-end runs.</summary>
     public const string E2E = "E2E";
 }

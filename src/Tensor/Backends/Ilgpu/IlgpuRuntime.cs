@@ -26,23 +26,104 @@ internal static class IlgpuRuntime
         get
         {
             lock (Gate)
-                return _context ??= Context.Create(builder => builder
-                    .Cuda()                       // finds nothing (and does not throw) without a driver
+            {
+                if (_context is not null) return _context;
+                CudaInfo.InstallDriverFallback();     // lets ILGPU load libcuda.so.1 (see there)
+                return _context = Context.Create(builder => builder
+                    // Every CUDA device the driver lists, so that cuda:N is the CUDA ordinal and a device ILGPU cannot
+                    // target (driver too old) is reported as such rather than silently missing (ILGPU's plain .Cuda()
+                    // drops devices without a supported PTX ISA). Finds nothing (and does not throw) without a driver.
+                    .Cuda(static _ => true)
                     .CPU(EmulatedDevice)
                     .EnableAlgorithms());
+            }
         }
     }
 
-    /// <summary>How many CUDA devices ILGPU can use; 0 without a GPU or driver (never throws for that).</summary>
+    /// <summary>The ILGPU version (for messages).</summary>
+    internal static string IlgpuVersion => typeof(Context).Assembly.GetName().Version?.ToString(3) ?? "?";
+
+    /// <summary>How many CUDA devices ILGPU can use; 0 without a GPU or driver, or with a driver too old for ILGPU (never
+    /// throws for that).</summary>
     internal static int CudaDeviceCount()
     {
         try
         {
-            return Context.GetCudaDevices().Count;
+            return CudaDevices().Count(IsUsable);
         }
         catch (Exception)
         {
             return 0;   // a driver that cannot even be queried counts as no device; CreateAccelerator explains why
+        }
+    }
+
+    /// <summary>The CUDA devices the driver lists, in CUDA ordinal order (usable or not).</summary>
+    static CudaDevice[] CudaDevices()
+    {
+        var list = new List<CudaDevice>();
+        foreach (var d in Context.GetCudaDevices()) list.Add(d);
+        return [.. list];
+    }
+
+    /// <summary>ILGPU can compile for the device: it knows its architecture and found a PTX ISA the driver accepts.</summary>
+    static bool IsUsable(CudaDevice d) => d.Architecture.HasValue && d.InstructionSet.HasValue;
+
+    /// <summary>Null when <c>cuda:index</c> can be used; else the reason, naming the cause (no driver library, cuInit's
+    /// error, no device, index out of range, driver too old for ILGPU). Does not create the accelerator.</summary>
+    internal static string? CudaUnavailableReason(int index)
+    {
+        var device = Device.Cuda(index);
+        IReadOnlyList<CudaDevice> devices;
+        try
+        {
+            devices = CudaDevices();
+        }
+        catch (Exception ex)
+        {
+            return $"{device}: ILGPU could not list CUDA devices ({ex.GetType().Name}: {ex.Message}); {CudaInfo.Probe}";
+        }
+        if (devices.Count == 0)
+        {
+            var probe = CudaInfo.Probe;
+            string cause = probe.Library is null ? "the NVIDIA driver library (libcuda) is not installed or not visible"
+                : probe.InitResult is null || !probe.InitResult.StartsWith("0 ", StringComparison.Ordinal) ? $"the CUDA driver failed to initialise (cuInit: {probe.InitResult})"
+                : probe.DeviceCount is 0 ? "the CUDA driver reports no device (CUDA_VISIBLE_DEVICES? no GPU passed to the container?)"
+                : "ILGPU could not enumerate the devices the driver reports";
+            return $"{device}: no CUDA device is available: {cause}. Driver probe: {probe}";
+        }
+        if (index < 0 || index >= devices.Count)
+            return $"{device}: CUDA device index out of range: the driver reports {devices.Count} device(s) (cuda:0 … cuda:{devices.Count - 1})";
+        var d = devices[index];
+        if (!d.Architecture.HasValue)
+            return $"{device} ({d.Name}): ILGPU {IlgpuVersion} does not know this GPU's architecture";
+        if (!d.InstructionSet.HasValue)
+        {
+            var target = new CudaCapabilityContext(d.Architecture.Value).TargetArchitecture;
+            CudaAccelerator.TryGetInstructionSet(target, d.DriverVersion, out var minDriver, out _);
+            return $"{device} ({d.Name}, compute capability {d.Architecture.Value}): the NVIDIA driver is too old: it supports CUDA " +
+                $"{d.DriverVersion}, and ILGPU {IlgpuVersion} needs a driver for CUDA {minDriver} or newer to run PTX for {target} " +
+                "(update the NVIDIA driver)";
+        }
+        return null;
+    }
+
+    /// <summary>One line per CUDA device ILGPU lists (see <see cref="CudaInfo.Devices"/>).</summary>
+    internal static IReadOnlyList<string> DescribeCudaDevices()
+    {
+        try
+        {
+            return CudaDevices().Select((d, i) =>
+            {
+                string arch = d.Architecture.HasValue ? d.Architecture.Value.ToString() : "unknown";
+                string target = d.Architecture.HasValue ? new CudaCapabilityContext(d.Architecture.Value).TargetArchitecture.ToString().ToLowerInvariant() : "?";
+                string isa = d.InstructionSet.HasValue ? $"PTX ISA {d.InstructionSet.Value} (.target {target})" : "no PTX ISA (driver too old)";
+                return $"cuda:{i}: {d.Name}, compute capability {arch}, driver CUDA {d.DriverVersion}, {isa}, " +
+                    $"{d.MemorySize / (1024.0 * 1024 * 1024):F1} GiB, {d.NumMultiprocessors} SMs" + (IsUsable(d) ? "" : " — NOT usable: " + CudaUnavailableReason(i));
+            }).ToArray();
+        }
+        catch (Exception ex)
+        {
+            return [$"ILGPU could not list CUDA devices ({ex.GetType().Name}: {ex.Message})"];
         }
     }
 
@@ -58,40 +139,25 @@ internal static class IlgpuRuntime
                 return EmulatedDevice.CreateCPUAccelerator(Context, CPUAcceleratorMode.Parallel);
             case DeviceType.Cuda:
                 {
-                    var devices = Context.GetCudaDevices();
-                    if (device.Index < 0 || device.Index >= devices.Count)
-                        throw new InvalidOperationException(
-                            $"{device}: ILGPU found {devices.Count} usable CUDA device(s); {CudaDriverStatus()}");
-                    var cuda = devices[device.Index];
+                    if (CudaUnavailableReason(device.Index) is { } reason)
+                        throw new InvalidOperationException(reason);
+                    var cuda = CudaDevices()[device.Index];
                     try
                     {
                         return cuda.CreateCudaAccelerator(Context);
                     }
                     catch (Exception ex)
                     {
+                        string missing = CudaInfo.Probe.MissingExports.Count > 0
+                            ? $"; the driver library lacks entry points ILGPU binds: {string.Join(", ", CudaInfo.Probe.MissingExports)}" : "";
                         throw new InvalidOperationException(
-                            $"{device} ({cuda.Name}, compute capability {cuda.Architecture}): ILGPU {typeof(Context).Assembly.GetName().Version?.ToString(3)} " +
-                            $"cannot use this device with the installed driver ({cuda.DriverVersion}): {ex.Message}", ex);
+                            $"{device} ({cuda.Name}, compute capability {cuda.Architecture}, PTX ISA {cuda.InstructionSet}): ILGPU {IlgpuVersion} " +
+                            $"cannot create a context on this device with the installed driver (CUDA {cuda.DriverVersion}): " +
+                            $"{(ex is CudaException ce ? $"{ce.Error}: " : $"{ex.GetType().Name}: ")}{ex.Message}{missing}", ex);
                     }
                 }
             default:
                 throw new NotSupportedException($"device {device}: not an ILGPU device");
-        }
-    }
-
-    /// <summary>What the CUDA driver API says about itself (for error messages).</summary>
-    static string CudaDriverStatus()
-    {
-        try
-        {
-            var error = CudaAPI.CurrentAPI.GetDeviceCount(out int count);
-            if (error != CudaError.CUDA_SUCCESS)
-                return $"the CUDA driver API reports {error} (is an NVIDIA driver with libcuda installed and a GPU visible?)";
-            return $"the CUDA driver reports {count} device(s)";
-        }
-        catch (Exception ex)
-        {
-            return $"the CUDA driver library could not be used ({ex.GetType().Name}: {ex.Message})";
         }
     }
 }
