@@ -63,7 +63,9 @@ public static class FsrPresets
     /// trivial baselines all-background 12.82 %, best single class 0.40 %. It runs in time but does not yet learn
     /// clearly: the classification branch stays near the label prior. Not better: 800 steps with a single CAM scale
     /// (2 min 37 s at load 40 → 7; decoder 12.22 %, CAM 13.04 %); classification-only runs at lr 5e-5…1e-3,
-    /// batch 4 or 8, milder crops and no colour jitter also plateau (MLSM sum ≈ 0.8 against ≈ 1.0 for the prior).</para>
+    /// batch 4 or 8, milder crops and no colour jitter also plateau (MLSM sum ≈ 0.8 against ≈ 1.0 for the prior) for
+    /// the first few thousand images; it takes about 8 epochs: classification alone, batch 8, reached CAM 19.3 % and aux
+    /// CAM 24.7 % after 1000 steps (8000 images). The full step affords about 1600 images in ten loaded minutes.</para>
     /// </summary>
     static FsrConfig SyntheticPreset() => new()
     {
