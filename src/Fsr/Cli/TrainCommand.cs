@@ -13,7 +13,9 @@ public static class TrainCommand
 {
     public const int Done = 0, BadInput = 2, MissingStep = 3, Diverged = 4, Interrupted = 130;
 
-    public static Command Create()
+    /// <summary>The <c>train</c> verb. Its output goes to <paramref name="output"/> and <paramref name="error"/>
+    /// (default: the console) so that a test can run the verb exactly as the command line does and read what it printed.</summary>
+    public static Command Create(TextWriter? output = null, TextWriter? error = null)
     {
         var shared = new ConfigOptions();
         var resume = new Option<string?>("--resume") { Description = "continue a run: latest (the newest run under --out with a checkpoint), a run folder, or a checkpoint file; settings come from its config.json, options given here override them", HelpName = "latest|PATH" };
@@ -41,10 +43,11 @@ public static class TrainCommand
             else config = shared.Load(r);
             if (r.GetValue(profile) is int n)
             {
-                IterationProfiler.Run(config, Device.Parse(config.Run.Device), n, Console.Out);
+                IterationProfiler.Run(config, Device.Parse(config.Run.Device), n, output ?? Console.Out);
                 return Done;
             }
-            return Run(config, run, checkpoint, r.GetValue(dryRun), TrainingComponents.StepFactory, TrainingComponents.EvaluatorFactory, Console.Out, Console.Error);
+            return Run(config, run, checkpoint, r.GetValue(dryRun), TrainingComponents.StepFactory, TrainingComponents.EvaluatorFactory,
+                output ?? Console.Out, error ?? Console.Error);
         }));
         return cmd;
     }

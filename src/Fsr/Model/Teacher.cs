@@ -11,12 +11,14 @@ public static class Teacher
 {
     /// <summary>A new network of the student's configuration on the student's device holding a copy of its weights,
     /// frozen (requires_grad false) and in the student's training mode (the reference never switches the teacher to
-    /// eval mode during training).</summary>
-    public static WsssNetwork Create(WsssNetwork student)
+    /// eval mode during training). <paramref name="generator"/> (default: a private one seeded 0) makes the throw-away
+    /// init and then feeds the teacher's drop-path in training mode: a trainer that resumes bit-identically
+    /// checkpoints it.</summary>
+    public static WsssNetwork Create(WsssNetwork student, Generator? generator = null)
     {
         var device = student.encoder.pos_embed.device;
         // The init is overwritten at once; a private generator keeps the default generator's stream untouched.
-        var teacher = new WsssNetwork(student.config, device, new Generator(0));
+        var teacher = new WsssNetwork(student.config, device, generator ?? new Generator(0));
         Ema.copy_(teacher, student);
         teacher.train(student.training);
         return teacher;

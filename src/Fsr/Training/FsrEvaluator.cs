@@ -8,7 +8,8 @@ namespace FsrNative.Fsr.Training;
 /// <summary>Options of an <see cref="FsrEvaluator"/> beyond the configuration.</summary>
 public sealed record FsrEvaluatorOptions
 {
-    /// <summary>Where the per-network score lines, the baselines and the report's path are printed (null: the console).</summary>
+    /// <summary>Where the per-network score lines, the baselines, the final table and the report's path are printed
+    /// (null: where the trainer writes, <see cref="EvaluationContext.Output"/>, else the console).</summary>
     public TextWriter? Output { get; init; }
     /// <summary>The validation split (null: data.val_split of the configuration, opened at the first evaluation).</summary>
     public SegmentationDataset? Dataset { get; init; }
@@ -28,8 +29,8 @@ public sealed record FsrEvaluatorOptions
 /// for the metrics log and eval/step-N.json: <c>student.seg_miou</c>, <c>student.cam_miou</c>,
 /// <c>student.aux_cam_miou</c>, the same for <c>teacher.</c>, and the trivial baselines of the split
 /// <c>baseline.background_miou</c> (all background) and <c>baseline.one_class_miou</c> (the best single class
-/// everywhere), so every eval line shows what the model must beat. At the final evaluation it also writes the run's
-/// HTML report to <c>&lt;run&gt;/report/index.html</c> (<see cref="ReportPath"/>) and prints its path.
+/// everywhere), so every eval line shows what the model must beat. At the final evaluation it also prints the student's
+/// per-class table (as <c>fsr eval</c> does) and writes the run's HTML report to <c>&lt;run&gt;/report/index.html</c> (<see cref="ReportPath"/>) and prints its path.
 /// </summary>
 public sealed class FsrEvaluator : ITrainingEvaluator
 {
@@ -59,10 +60,9 @@ public sealed class FsrEvaluator : ITrainingEvaluator
     /// <summary>The split's trivial baselines (after the first evaluation).</summary>
     public (TrivialBaseline Background, TrivialBaseline OneClass)? Baselines => _baselines;
 
-    TextWriter Output => _o.Output ?? Console.Out;
-
     public IReadOnlyDictionary<string, double> Evaluate(EvaluationContext context)
     {
+        var Output = _o.Output ?? context.Output ?? Console.Out;
         var dataset = _dataset ??= TrainingData.Open(_config, _config.Data.ValSplit, Output);
         var scores = new Dictionary<string, double>();
         var results = new Dictionary<string, EvaluationResult>();
@@ -97,6 +97,7 @@ public sealed class FsrEvaluator : ITrainingEvaluator
         var (background, oneClass) = _baselines.Value;
         scores["baseline.background_miou"] = background.Scores.MeanIoU;
         scores["baseline.one_class_miou"] = oneClass.Scores.MeanIoU;
+        if (context.Final) Output.Write(EvaluationTable.Format(results[FsrEvaluation.Student]));   // the student's per-class table
         if (first || context.Final) Output.WriteLine(TrivialBaselines.Describe(background, oneClass));
         LastResults = results;
 

@@ -57,6 +57,15 @@ public static class FsrPresets
     /// (5e-4 encoder, 2e-3 heads); the EMA starts at 0.99 so the teacher moves within the short run (as the golden
     /// configuration does). Warm-up, stages, teacher-temperature ramp, random-mask phase and validation interval
     /// follow max_iters (null = derived), so <c>--steps</c> rescales the whole schedule.
+    /// <para>Measured (`fsr train`, default settings, shared 2-core machine, 2026-11-28): 4 min 43 s wall including
+    /// about 30 s of dataset generation, 243 s CPU, 519 MB peak RSS, 1-minute load average 20 → 45. Final validation
+    /// (100 images): student decoder mIoU 12.88 %, CAM 16.66 %, aux CAM 16.20 %; teacher 10.75 / 14.65 / 14.25 %;
+    /// trivial baselines all-background 12.82 %, best single class 0.40 %. It runs in time but does not yet learn
+    /// clearly: the classification branch stays near the label prior. Not better: 800 steps with a single CAM scale
+    /// (2 min 37 s at load 40 → 7; decoder 12.22 %, CAM 13.04 %); classification-only runs at lr 5e-5…1e-3,
+    /// batch 4 or 8, milder crops and no colour jitter also plateau (MLSM sum ≈ 0.8 against ≈ 1.0 for the prior) for
+    /// the first few thousand images; it takes about 8 epochs: classification alone, batch 8, reached CAM 19.3 % and aux
+    /// CAM 24.7 % after 1000 steps (8000 images). The full step affords about 1600 images in ten loaded minutes.</para>
     /// </summary>
     static FsrConfig SyntheticPreset() => new()
     {

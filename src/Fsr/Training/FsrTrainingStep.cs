@@ -25,6 +25,8 @@ namespace FsrNative.Fsr.Training;
 public sealed class FsrTrainingStep : IFsrTrainingStep
 {
     const int IgnoreIndex = 255;   // the reference's ignore_index for pseudo labels and PTC labels
+    /// <summary>The teacher's drop-path stream is seeded run.seed + this, apart from the student's.</summary>
+    const ulong TeacherSeedOffset = 0x5EED_7EAC;
 
     readonly FsrConfig _config;
     readonly BlockMaskGenerator _maskGenerator;
@@ -38,12 +40,18 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
     {
         _config = config;
         ModelConfig = FsrModelSettings.Model(config);
-        Student = new WsssNetwork(ModelConfig, device, new Generator(config.Run.Seed));
+        // The generator a network is built with makes its init and then stays the generator of its drop-path
+        // (Block → DropPath): the step owns both and lists them in Generators, so a checkpoint holds their positions
+        // and a resumed run with model.drop_path_rate > 0 draws the same drop-path masks as an uninterrupted one.
+        var studentGenerator = new Generator(config.Run.Seed);
+        var teacherGenerator = new Generator(unchecked(config.Run.Seed + TeacherSeedOffset));
+        Student = new WsssNetwork(ModelConfig, device, studentGenerator);
         if (config.Model.Backbone != "vit_scratch")
             PretrainedEncoder.load_timm(Student.encoder, config.Model.Pretrained
                 ?? throw new ConfigException([$"model.pretrained = null: backbone {config.Model.Backbone} starts from timm weights"]));
         Student.train();
-        Teacher = Model.Teacher.Create(Student);
+        Teacher = Model.Teacher.Create(Student, teacherGenerator);
+        Generators = new Dictionary<string, Generator> { ["student"] = studentGenerator, ["teacher"] = teacherGenerator };
         FsrLoss = new FeatureSelfReinforcementLoss(ModelConfig.OutDim, FsrModelSettings.FsrLoss(config), device);
         _maskGenerator = FsrModelSettings.MaskGenerator(config);
         _par = FsrModelSettings.Par(config);
@@ -60,6 +68,9 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
     public FeatureSelfReinforcementLoss FsrLoss { get; }
     public IReadOnlyDictionary<string, Module> Modules { get; }
     public FsrParameterSplit Parameters { get; }
+    /// <summary>"student" and "teacher": the generators each network was built with, from which its drop-path (the
+    /// only dropout of the network; attention and MLP dropout are 0) draws in training mode. Checkpointed by the trainer.</summary>
+    public IReadOnlyDictionary<string, Generator> Generators { get; }
 
     /// <summary>Replays stored mask draws: given the context, the uniforms (B, blocks) to use, or null to draw from
     /// <c>context.Generator</c> (golden <c>step0.mask.noise</c>, <c>train.noise</c>).</summary>

@@ -67,8 +67,10 @@ public interface IFsrTrainingStep : IDisposable
     void AfterOptimizerStep(StepContext context);
 }
 
-/// <summary>What an evaluation hook gets: the step just finished, whether it is the last, the training step (its modules), the run.</summary>
-public sealed record EvaluationContext(long Step, bool Final, IFsrTrainingStep TrainingStep, FsrConfig Config, RunFolder Run, Device Device);
+/// <summary>What an evaluation hook gets: the step just finished, whether it is the last, the training step (its modules), the run,
+/// and where the trainer writes its messages (null: the console).</summary>
+public sealed record EvaluationContext(long Step, bool Final, IFsrTrainingStep TrainingStep, FsrConfig Config, RunFolder Run, Device Device,
+    TextWriter? Output = null);
 
 /// <summary>
 /// In-training validation (fsr-spec §8.3): called every eval.interval steps and at the end of the run; returns named

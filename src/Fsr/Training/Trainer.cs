@@ -275,7 +275,7 @@ public sealed class Trainer : IDisposable
     void Evaluate(bool final, MetricsLog metrics, Action<string> say)
     {
         var clock = Stopwatch.StartNew();
-        var scores = _o.Evaluator!.Evaluate(new EvaluationContext(StepsDone, final, _step, _c, _run, Device));
+        var scores = _o.Evaluator!.Evaluate(new EvaluationContext(StepsDone, final, _step, _c, _run, Device, _o.Output));
         var obj = new JsonObject();
         foreach (var (k, v) in scores) obj[k] = MetricsLog.Number(v);
         Directory.CreateDirectory(_run.EvalPath);

@@ -19,7 +19,7 @@ public class FsrTrainingStepTests
     internal static FsrConfig Config(long steps = 4, params (string, string)[] extra)
         => TrainingFixture.Config(TrainingFixture.NewOutFolder(), steps,
             [("data.input_size", "64"), ("losses.seg_start", "0"), ("mask.random_iters", "0"), ("cam.par_iters", "2"),
-              ("model.drop_path_rate", "0"), .. extra]);   // drop-path would draw from the default generator, shared with other tests
+              ("model.drop_path_rate", "0"), .. extra]);   // the golden-style checks here compare runs without drop-path
 
     internal static Batch RandomBatch(FsrConfig c, int seed)
     {
