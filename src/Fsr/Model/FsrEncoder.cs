@@ -115,9 +115,17 @@ public sealed class FsrEncoder : Module
         var (pe, tokensIn, grid) = Embed(x, mask);
         var t = tokensIn;
         var outs = new List<Tensor>(blocks.Count);
+        // Without a graph (the teacher's pass) a block's intermediates (qkv, attention, MLP hidden) are dead once it is
+        // done: each block runs in its own dispose scope and only its output survives, as in forward_patch_tokens.
+        bool free = !torch.is_grad_enabled();
         foreach (var blk in blocks)
         {
-            t = blk.forward(t);
+            if (free)
+            {
+                using var scope = torch.NewDisposeScope();
+                t = blk.forward(t).MoveToOuterDisposeScope();
+            }
+            else t = blk.forward(t);
             outs.Add(t);
         }
         var (cls, clsSteps) = ClassToken(t, mask);
