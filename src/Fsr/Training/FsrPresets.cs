@@ -64,7 +64,8 @@ public static class FsrPresets
     /// so the run sees 6400 images instead of 1600 in less time than before.</para>
     /// <para>Measured (`fsr train`, default settings, shared 2-core machine, 2026-11-28): 6 min 53 s wall including
     /// dataset generation (under 10 s), 436 s user + 49 s system CPU, 332 MB peak RSS, 1-minute load average 5–13 from
-    /// other builds (800 steps at load 26–31 took 3 min 47 s, so about 7.5 min at that load). Final validation
+    /// other builds (800 steps at load 26–31 took 3 min 47 s, so about 7.5 min at that load); `dotnet run -c Release
+    /// --project src/Fsr -- train` at load 3–5: 4 min 15 s wall, the same scores (the run is deterministic). Final validation
     /// (100 images): student decoder mIoU 14.29 %, CAM 20.65 %, aux CAM 20.17 %; teacher 14.08 / 17.49 / 19.58 %;
     /// trivial baselines all-background 12.79 %, best single class 0.40 %. The previous setting (128 px, patch 16,
     /// 400 steps) reached decoder 12.88 %, CAM 16.66 %, aux CAM 16.20 % in 4 min 43 s at load 20–45. Still modest:
