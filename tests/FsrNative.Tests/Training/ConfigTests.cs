@@ -35,7 +35,7 @@ public class ConfigTests
         Assert.Equal(("train", "val_part", 81), (coco.Data.TrainSplit, coco.Data.ValSplit, coco.Data.NumClasses));
         var syn = ConfigLoader.Load();
         Assert.Equal("synthetic", syn.Preset);
-        Assert.Equal(128, syn.Data.InputSize);
+        Assert.Equal((64, 64, 8), (syn.Data.InputSize, syn.Data.SyntheticSize, syn.Model.PatchSize));
         Assert.Equal("vit_scratch", syn.Model.Backbone);
     }
 
@@ -49,7 +49,7 @@ public class ConfigTests
         Assert.Equal(75, c.Optim.WarmupIters);
         Assert.Equal(100, c.Losses.SegStart);
         Assert.Equal(100, c.Eval.Interval);
-        Assert.Contains("synthetic-s0-128px-1000-100", c.Data.Root);
+        Assert.Contains("synthetic-s0-64px-1000-100", c.Data.Root);
         // The voc preset fixes warm-up and stages (train_voc.py's absolute numbers) and derives the rest.
         var root = TrainingFixture.NewOutFolder();
         string weights = Path.Combine(root, "vit.safetensors");
@@ -131,7 +131,7 @@ public class ConfigTests
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load("synthetic", null,
         [
             new("mask.ratio", "1.5", "t"), new("optim.betas", "0.9", "t"), new("data.batch_size", "0", "t"), new("run.device", "tpu", "t"),
-            new("mask.block_size", "24", "t"), new("cam.low_thre", "0.9", "t"), new("optim.warmup_iters", "500", "t"),
+            new("mask.block_size", "24", "t"), new("cam.low_thre", "0.9", "t"), new("optim.warmup_iters", "5000", "t"),
         ]));
         Assert.Contains("mask.ratio = 1.5: must be in (0, 1]", e.Message);
         Assert.Contains("optim.betas = [0.9]", e.Message);
@@ -139,7 +139,7 @@ public class ConfigTests
         Assert.Contains("run.device = \"tpu\"", e.Message);
         Assert.Contains("mask.block_size = 24", e.Message);
         Assert.Contains("cam.low_thre = 0.9", e.Message);
-        Assert.Contains("optim.warmup_iters = 500", e.Message);
+        Assert.Contains("optim.warmup_iters = 5000", e.Message);
         Assert.Equal(7, e.Problems.Count);
 
         // voc needs its data and its pretrained weights.

@@ -27,6 +27,8 @@ public static class TrainingFixture
             new("data.root", DataRoot, "test"), new("data.synthetic_size", "32", "test"), new("data.synthetic_train", "16", "test"),
             new("data.synthetic_val", "2", "test"), new("data.input_size", "32", "test"), new("data.batch_size", "2", "test"),
             new("data.workers", "1", "test"), new("data.prefetch", "2", "test"), new("mask.block_size", "32", "test"),
+            // 16 px patches keep the token grids these tests were sized for (2×2 at 32 px, 4×4 at 64 px).
+            new("model.patch_size", "16", "test"),
             new("optim.max_iters", steps.ToString(System.Globalization.CultureInfo.InvariantCulture), "test"),
             new("optim.lr", "0.01", "test"), new("run.out", outFolder, "test"), new("run.device", "cpu", "test"),
             new("run.checkpoint_interval", "3", "test"), new("run.progress", "none", "test"), new("run.log_interval", "2", "test"),
