@@ -10,6 +10,7 @@ namespace FsrNative.Tests.Cuda;
 /// (bench/gpu/run.sh).
 /// </summary>
 [Trait(Categories.Trait, Categories.Cuda)]
+[Collection(nameof(FsrNative.Tests.Parity.KernelErrorReporting))]
 public sealed class CudaParityTests
 {
     [CudaFact] public void ElementwiseUnaryViews() => CudaChecks.Run("elementwise/unary-views");

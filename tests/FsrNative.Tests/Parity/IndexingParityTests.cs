@@ -9,6 +9,7 @@ namespace FsrNative.Tests.Parity;
 /// out-of-range report of the GPU kernels.
 /// </summary>
 [Trait(Categories.Trait, Categories.Parity)]
+[Collection(nameof(FsrNative.Tests.Parity.KernelErrorReporting))]
 public sealed class IndexingParityTests
 {
     static Tensor Ints(Device d, int[] values, params int[] shape) => torch.tensor(values, shape.Length == 0 ? null : shape, d);

@@ -97,6 +97,7 @@ public sealed class CenteringParityTests
 /// <summary>cross_entropy (ignore index, selection mask, reductions), BCE with logits, multilabel soft margin, normalize,
 /// cosine similarities, weight_norm.</summary>
 [Trait(Categories.Trait, Categories.Parity)]
+[Collection(nameof(FsrNative.Tests.Parity.KernelErrorReporting))]
 public sealed class LossesParityTests
 {
     /// <summary>Integer data in [0, 6): 5 becomes the ignore index 255.</summary>
