@@ -74,7 +74,7 @@ public static class InferCommand
         var device = Device.Parse(config.Run.Device);
         using var network = FsrEvaluation.LoadNetwork(config, path, model, device, out long step);
         var segOptions = FsrEvaluation.SegmentationOptions(config);
-        var crf = config.Eval.Crf ? DenseCrfPostProcessor.ToEngine(FsrEvaluation.CrfParameters(config.Eval)) : null;
+        var crf = config.Eval.Crf ? FsrEvaluation.CrfParameters(config.Eval) : null;
         var names = ClassNames(config);
         Directory.CreateDirectory(outputDir);
         output.WriteLine(string.Create(inv,

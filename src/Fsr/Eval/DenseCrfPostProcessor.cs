@@ -10,21 +10,16 @@ namespace FsrNative.Eval;
 /// </summary>
 public static class DenseCrfPostProcessor
 {
-    /// <summary>A post-processor with <paramref name="parameters"/> (default: spec §8.2, <see cref="DenseCrfHook.SpecParameters"/>).</summary>
-    public static LabelPostProcessor Create(DenseCrfParameters? parameters = null)
+    /// <summary>
+    /// A post-processor with <paramref name="parameters"/> (default: spec §8.2, <see cref="DenseCrfParams.Default"/>).
+    /// Plug it in as <c>EvaluationOptions.ForReportedNumbers with { PostProcessor = DenseCrfPostProcessor.Create(),
+    /// PostProcessorName = "CRF" }</c>: the evaluator then scores "Pred." and "Pred. + CRF".
+    /// </summary>
+    public static LabelPostProcessor Create(DenseCrfParams? parameters = null)
     {
-        var p = ToEngine(parameters ?? DenseCrfHook.SpecParameters);
+        var p = parameters ?? DenseCrfParams.Default;
         return (image, probabilities) => Labels(image, probabilities, p);
     }
-
-    /// <summary>The engine's parameter record for evaluation's <see cref="DenseCrfParameters"/>.</summary>
-    public static DenseCrfParams ToEngine(DenseCrfParameters p) => new()
-    {
-        Iterations = p.Iterations,
-        GaussianSigma = p.GaussianSxy, GaussianWeight = p.GaussianWeight,
-        BilateralSigmaXy = p.BilateralSxy, BilateralSigmaRgb = p.BilateralSrgb, BilateralWeight = p.BilateralWeight,
-        Clip = p.ProbabilityFloor,
-    };
 
     /// <summary>CRF labels (H·W bytes, row-major) of one image and its probabilities (K, H, W).</summary>
     public static byte[] Labels(RgbImage image, Tensor probabilities, DenseCrfParams parameters)

@@ -70,31 +70,3 @@ public static class EvalModels
         }
     }
 }
-
-/// <summary>
-/// Where the dense CRF of spec §8.2 plugs in: <see cref="DenseCrfPostProcessor.Create"/> wraps the engine's
-/// <c>FsrNative.Crf.DenseCrf</c> as a <see cref="LabelPostProcessor"/>:
-/// <code>
-/// var crf = DenseCrfPostProcessor.Create(DenseCrfHook.SpecParameters);
-/// var result = Evaluator.Run(val, model, null, EvaluationOptions.ForReportedNumbers with { PostProcessor = crf, PostProcessorName = "CRF" });
-/// </code>
-/// The evaluator then scores both the raw decoder output ("Pred.") and the post-processed one ("Pred. + CRF").
-/// </summary>
-public static class DenseCrfHook
-{
-    /// <summary>The spec's CRF settings (§8.2), for the plug-in to read.</summary>
-    public static DenseCrfParameters SpecParameters { get; } = new();
-}
-
-/// <summary>Dense CRF settings of spec §8.2 (pydensecrf defaults otherwise).</summary>
-public sealed record DenseCrfParameters
-{
-    public int Iterations { get; init; } = 10;
-    public float GaussianSxy { get; init; } = 1f;
-    public float GaussianWeight { get; init; } = 1f;
-    public float BilateralSxy { get; init; } = 121f;
-    public float BilateralSrgb { get; init; } = 5f;
-    public float BilateralWeight { get; init; } = 4f;
-    /// <summary>Probabilities are clipped below at this value before the unary −log P.</summary>
-    public float ProbabilityFloor { get; init; } = 1e-5f;
-}

@@ -1,3 +1,4 @@
+using FsrNative.Crf;
 using System.Globalization;
 using FsrNative.Eval;
 using FsrNative.Model;
@@ -79,10 +80,10 @@ public static class FsrEvaluation
     public static CamInferenceOptions CamOptions(FsrConfig c) => new() { Scales = c.Cam.CamScales.ToArray() };
 
     /// <summary>The dense CRF settings eval.crf_* (spec §8.2).</summary>
-    public static DenseCrfParameters CrfParameters(EvalConfig e) => new()
+    public static DenseCrfParams CrfParameters(EvalConfig e) => new()
     {
-        Iterations = e.CrfIters, GaussianSxy = (float)e.CrfGaussSxy, GaussianWeight = (float)e.CrfGaussWeight,
-        BilateralSxy = (float)e.CrfBilateralSxy, BilateralSrgb = (float)e.CrfBilateralSrgb, BilateralWeight = (float)e.CrfBilateralWeight,
+        Iterations = e.CrfIters, GaussianSigma = (float)e.CrfGaussSxy, GaussianWeight = (float)e.CrfGaussWeight,
+        BilateralSigmaXy = (float)e.CrfBilateralSxy, BilateralSigmaRgb = (float)e.CrfBilateralSrgb, BilateralWeight = (float)e.CrfBilateralWeight,
     };
 
     /// <summary>The configuration facts a report shows, in order.</summary>

@@ -137,7 +137,7 @@ public class FsrEvalModelTests
     public void CrfParametersComeFromTheEvalSettings()
     {
         var config = FsrEvalFixture.Config(FsrEvalFixture.NewFolder(), ("eval.crf_iters", "3"), ("eval.crf_bilateral_srgb", "7"));
-        var p = DenseCrfPostProcessor.ToEngine(FsrEvaluation.CrfParameters(config.Eval));
+        var p = FsrEvaluation.CrfParameters(config.Eval);
         Assert.Equal(3, p.Iterations);
         Assert.Equal(7f, p.BilateralSigmaRgb);
         Assert.Equal(121f, p.BilateralSigmaXy);
