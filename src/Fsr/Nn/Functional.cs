@@ -1,20 +1,11 @@
 namespace FsrNative.Nn;
 
 /// <summary>
-/// The functions the layers share: thin names over the engine's dropout and drop-path, the folding
-/// <see cref="linear"/>, the patch convolution as one GEMM, and the antialiased bicubic resize the engine's
-/// interpolate lacks (composed of differentiable ops).
+/// The functions the layers share beyond the engine's ops: the folding <see cref="linear"/>, the patch convolution
+/// as one GEMM, and the antialiased bicubic resize the engine's interpolate lacks (composed of differentiable ops).
 /// </summary>
 public static class Functional
 {
-    /// <summary>Inverted dropout (the engine's <c>F.dropout</c>, Philox mask); kept here so layers read one name.</summary>
-    public static Tensor dropout(Tensor x, float p, bool training, Generator? generator = null)
-        => torch.nn.functional.dropout(x, p, training, generator);
-
-    /// <summary>Stochastic depth, timm's drop_path (the engine's <c>F.drop_path</c>: one draw per sample).</summary>
-    public static Tensor drop_path(Tensor x, float p, bool training, bool scaleByKeep = true, Generator? generator = null)
-        => torch.nn.functional.drop_path(x, p, training, generator, scaleByKeep);
-
     /// <summary>
     /// y = x·Wᵀ + b over the last dimension, with every leading dimension folded into the rows of ONE matrix
     /// product: the weight gradient is then one GEMM with K = all rows (x₂ᵀ·g₂), not a batch of small products whose

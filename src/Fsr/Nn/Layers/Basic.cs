@@ -57,7 +57,7 @@ public sealed class LayerNorm : Module<Tensor, Tensor>
 public sealed class Dropout(float p = 0.5f, Generator? generator = null) : Module<Tensor, Tensor>
 {
     public float p { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentException($"Dropout: p must be in [0, 1], got {p}");
-    public override Tensor forward(Tensor input) => Functional.dropout(input, p, training, generator);
+    public override Tensor forward(Tensor input) => torch.nn.functional.dropout(input, p, training, generator);
 }
 
 /// <summary>Stochastic depth per sample (timm's DropPath): identity in eval mode or when p = 0.</summary>
@@ -65,7 +65,7 @@ public sealed class DropPath(float p = 0f, bool scaleByKeep = true, Generator? g
 {
     public float drop_prob { get; } = p is >= 0 and <= 1 ? p : throw new ArgumentException($"DropPath: p must be in [0, 1], got {p}");
     public bool scale_by_keep { get; } = scaleByKeep;
-    public override Tensor forward(Tensor input) => Functional.drop_path(input, drop_prob, training, scale_by_keep, generator);
+    public override Tensor forward(Tensor input) => torch.nn.functional.drop_path(input, drop_prob, training, generator, scale_by_keep);
 }
 
 /// <summary>GELU, exact (erf) by default or the tanh approximation.</summary>
