@@ -24,12 +24,14 @@ public static class AblateCommand
         var cmd = new Command("ablate", "train the variants of one of the paper's ablation studies (fsr-spec §11), one run each");
         cmd.Options.Add(study);
         cmd.Options.Add(list);
+        var variantsOption = new Option<string?>("--variants") { Description = "comma-separated variant names to run (see --list; default: all of the study's variants)", HelpName = "NAME,NAME,..." };
         cmd.Options.Add(seedsOption);
+        cmd.Options.Add(variantsOption);
         shared.AddTo(cmd);
         cmd.SetAction(r => Cli.Guarded("ablate", () =>
         {
             string name = r.GetValue(study)!;
-            var variants = AblationStudies.Variants(name);
+            var variants = SelectVariants(name, AblationStudies.Variants(name), r.GetValue(variantsOption));
             var baseOverrides = shared.Overrides(r);
             var seeds = ParseSeeds(r.GetValue(seedsOption));
             // Every run's configuration is checked before any training starts.
@@ -53,6 +55,17 @@ public static class AblateCommand
             return Run(name, runs.Select(x => (x.variant.Name, x.config)).ToList(), TrainingComponents.StepFactory, TrainingComponents.EvaluatorFactory, Console.Out, Console.Error);
         }));
         return cmd;
+    }
+
+    /// <summary>The study's variants named in <c>--variants</c> (in the study's order), or all of them when not given.</summary>
+    public static IReadOnlyList<AblationVariant> SelectVariants(string study, IReadOnlyList<AblationVariant> all, string? text)
+    {
+        if (text is null) return all;
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var unknown = names.Where(n => all.All(v => v.Name != n)).ToList();
+        if (unknown.Count > 0 || names.Length == 0)
+            throw new ConfigException([$"--variants = \"{text}\": {(names.Length == 0 ? "no variant named" : $"unknown variant(s) {string.Join(", ", unknown)}")} (study {study} has {string.Join(", ", all.Select(v => v.Name))})"]);
+        return all.Where(v => names.Contains(v.Name)).ToList();
     }
 
     /// <summary>The <c>--seeds</c> list: distinct whole numbers separated by commas; null when not given.</summary>

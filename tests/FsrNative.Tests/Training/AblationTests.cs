@@ -61,6 +61,16 @@ public class AblationTests
         Assert.Null(AblateCommand.ParseSeeds(null));
     }
 
+    [Fact]
+    public void Variants_option_selects_in_study_order_and_names_unknown_ones()
+    {
+        var all = AblationStudies.Variants("components");
+        Assert.Equal(["baseline", "unc-cer-fsr"], AblateCommand.SelectVariants("components", all, "unc-cer-fsr,baseline").Select(v => v.Name));
+        Assert.Same(all, AblateCommand.SelectVariants("components", all, null));
+        var e = Assert.Throws<ConfigException>(() => AblateCommand.SelectVariants("components", all, "baseline,fsr"));
+        Assert.Contains("--variants = \"baseline,fsr\": unknown variant(s) fsr (study components has baseline, unc-fsr, cer-fsr, unc-cer-fsr)", e.Message);
+    }
+
     /// <summary>Scores = variant offset + seed / 100, so each variant's mean and std over seeds 0, 1, 2 are known.</summary>
     sealed class VariantSeedEvaluator : ITrainingEvaluator
     {
