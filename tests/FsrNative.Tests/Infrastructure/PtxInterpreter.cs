@@ -308,6 +308,7 @@ public sealed class PtxInterpreter
             case "neg": Set(0, U(-F(V(1)))); return;
             case "rcp": Set(0, U(1f / F(V(1)))); return;
             case "div": Set(0, t == "f32" ? U(F(V(1)) / F(V(2))) : Trunc((ulong)(S(V(1), t) / S(V(2), t)), t)); return;
+            case "rem": Set(0, Trunc((ulong)(S(V(1), t) % S(V(2), t)), t)); return;
             case "ex2": Set(0, U(MathF.Pow(2f, F(V(1))))); return;
             case "lg2": Set(0, U(MathF.Log2(F(V(1))))); return;
             case "and": Set(0, Trunc(V(1) & V(2), t)); return;
@@ -396,14 +397,15 @@ public sealed class PtxInterpreter
 
     void Shfl(Warp w, Instr ins)
     {
-        // shfl.sync.bfly.b32 d, a, laneMask, clamp, membermask (all lanes active in these kernels)
-        if (ins.Mods[1] != "bfly") throw new NotSupportedException(ins.Text);
+        // shfl.sync.{bfly|idx}.b32 d, a, b, c, membermask: all 32 lanes active and c = 31 in these kernels.
+        string mode = ins.Mods[1];
+        if (mode is not ("bfly" or "idx") || ins.Args[3].Imm != 31 || ins.Args[4].Imm != 0xffffffff || ins.GuardReg >= 0) throw new NotSupportedException(ins.Text);
         var src = new ulong[32];
         for (int l = 0; l < 32; l++) src[l] = w.R[l][ins.Args[1].Reg];
         for (int l = 0; l < 32; l++)
         {
-            int mask = (int)(ins.Args[2].Kind == 'i' ? ins.Args[2].Imm : w.R[l][ins.Args[2].Reg]);
-            w.R[l][ins.Args[0].Reg] = src[l ^ mask];
+            int b = (int)(ins.Args[2].Kind == 'i' ? ins.Args[2].Imm : w.R[l][ins.Args[2].Reg]) & 31;
+            w.R[l][ins.Args[0].Reg] = src[mode == "bfly" ? l ^ b : b];
         }
     }
 
