@@ -19,6 +19,9 @@ namespace FsrNative.Fsr.Training;
 /// unc.FSR / cer.FSR with the centres (§6.5), the total with the schedule's weights (§6.6) — a term whose weight is 0 is
 /// not computed (nor its inputs: no PAR before seg_start, no teacher pass once the FSR weights are 0).</item>
 /// </list>
+/// With <c>optim.mixed_precision = bf16</c> the network passes (CAMs, student, teacher) run inside torch.autocast(): their
+/// matrix products read bfloat16-rounded operands, in the forward and — decided there — in the student's backward; the
+/// losses, pseudo labels, EMA and optimiser stay float32 (docs/engine.md "Mixed precision").
 /// <see cref="AfterOptimizerStep"/> moves the teacher (EMA, §5). Tensors of the graph belong to the trainer's dispose
 /// scope around <see cref="Step"/>; everything without gradient is made in inner scopes and freed as soon as it is used.
 /// </summary>
@@ -32,6 +35,7 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
     readonly BlockMaskGenerator _maskGenerator;
     readonly ParLabelOptions _par;
     readonly DenseEnergyOptions _denseEnergy;
+    readonly bool _bf16;
     FsrStepTrace? _trace;
 
     /// <summary>The student initialised as configured (random init from run.seed; the encoder from model.pretrained for a
@@ -39,6 +43,12 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
     public FsrTrainingStep(FsrConfig config, Device device)
     {
         _config = config;
+        _bf16 = config.Optim.MixedPrecision switch
+        {
+            "fp32" => false,
+            "bf16" => true,
+            var other => throw new ConfigException([$"optim.mixed_precision = \"{other}\": expected fp32 or bf16"]),
+        };
         ModelConfig = FsrModelSettings.Model(config);
         // The generator a network is built with makes its init and then stays the generator of its drop-path
         // (Block → DropPath): the step owns both and lists them in Generators, so a checkpoint holds their positions
@@ -87,6 +97,9 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
 
     PhaseTimes.Measurement Phase(string name) => Timings?.Measure(name) ?? default;
 
+    /// <summary>The autocast region of a network pass under optim.mixed_precision = bf16; null (no region) for fp32.</summary>
+    IDisposable? NetworkPrecision() => _bf16 ? torch.autocast() : null;
+
     public StepResult Step(Batch batch, StepContext context)
     {
         if (batch.Views.Length != 2) throw new ArgumentException($"FsrTrainingStep: a batch needs two views (fsr-spec §2.3), got {batch.Views.Length}");
@@ -103,6 +116,7 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
         StepCams cams = new();
         if (view1Cams || view2Cams)
             using (Phase("cam"))
+            using (NetworkPrecision())
                 cams = StepCams.Compute(Student, view1, view2, _config.Cam.CamScales, view1Cams, view2Cams);
         using var camsLifetime = cams;
 
@@ -119,11 +133,14 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
 
         // (2) forward passes: the student with gradients, the teacher's projector outputs without.
         WsssOutput s;
-        using (Phase("student_forward")) s = Student.forward(view1, view2, mask2);
+        using (Phase("student_forward"))
+        using (NetworkPrecision())
+            s = Student.forward(view1, view2, mask2);
         bool fsrClass = w.FsrClass != 0, fsrPatch = w.FsrPatch != 0 && mask2 is not null;
         Tensor? teacherOut = null;
         if (fsrClass || fsrPatch)
             using (Phase("teacher_forward"))
+            using (NetworkPrecision())
             using (torch.no_grad())
             using (var scope = torch.NewDisposeScope())
                 teacherOut = Teacher.forward_projection(torch.cat([view1, view2], 0)).MoveToOuterDisposeScope();
