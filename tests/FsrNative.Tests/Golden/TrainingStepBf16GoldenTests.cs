@@ -9,27 +9,30 @@ namespace FsrNative.Tests.Golden;
 /// The golden training step and 5-iteration run of <see cref="TrainingStepGoldenTests"/> with
 /// <c>optim.mixed_precision = bf16</c> (torch.autocast around the network passes), against the same float32 reference.
 /// The README §7 tolerances are float32 ones and do not hold; these are the bf16 ones (docs/training.md "Mixed
-/// precision"), set from the measured worst values with a margin of about 3×, each checked and reported:
+/// precision"), each about 3× the worst value measured on fsr-tiny (in brackets), checked and reported:
 /// <list type="bullet">
-/// <item>discrete outputs (view-2 mask, PAR pseudo labels): at most <see cref="DiscreteFraction"/> of the entries differ
-/// (a CAM value near a threshold can flip);</item>
-/// <item>loss terms: relative <see cref="LossRel"/> (loss.reg absolute <see cref="RegAbs"/>);</item>
-/// <item>step-0 gradients: max|Δ| ≤ <see cref="GradRel"/>·max|ref| per tensor; the attention key biases' middle thirds
-/// (true gradient 0) absolute <see cref="KeyBiasAbs"/>;</item>
-/// <item>after 5 iterations: student weights absolute <see cref="StudentAbs"/>, teacher weights <see cref="TeacherAbs"/>,
-/// centres <see cref="CentreAbs"/>.</item>
+/// <item>discrete outputs (view-2 masks, PAR pseudo labels): at most <see cref="DiscreteFraction"/> of the entries differ
+/// (a CAM value near a threshold flips) [masks 0; pseudo labels 70 of 18432 = 0.38 %, iteration 3];</item>
+/// <item>loss terms, loss.reg included: relative <see cref="LossRel"/> [7.2e-3, fsr_cls at iteration 1; reg 5.9e-3];</item>
+/// <item>step-0 gradients, max|Δ| ≤ rel·max|ref| per tensor: <see cref="GradRel"/> [1.9e-2, encoder.cls_blocks], the
+/// decoder <see cref="DecoderGradRel"/> [1.3e-1, decoder.conv6.weight: its weight gradient sums gy·x over every pixel of
+/// both views, with bf16-rounded gy and x, and one pseudo label already differs at step 0]; the attention key biases'
+/// middle thirds (true gradient 0) absolute <see cref="KeyBiasAbs"/>, README §7's value [3.6e-10];</item>
+/// <item>after 5 iterations, absolute: student weights <see cref="StudentAbs"/> [3.1e-3, decoder.conv7.weight — Adam's
+/// normalised updates turn a changed gradient into a change of up to ~2·lr per step], teacher <see cref="TeacherAbs"/>
+/// [5.8e-5], centres <see cref="CentreAbs"/> [class 4.5e-4, patch 2.8e-4].</item>
 /// </list>
-/// bfloat16 keeps 8 significant bits: each rounded operand is off by at most 2^−9 ≈ 2e-3 relative, and a product of two
-/// by at most ≈ 4e-3; over dot products of hundreds of terms the independent errors partly cancel, but they compound
-/// through the layers (and the backward).
+/// bfloat16 keeps 8 significant bits: each rounded operand is off by at most 2^−9 ≈ 2e-3 relative, a product of two by
+/// about 4e-3; over dot products of many terms the independent errors partly cancel, but they compound through the
+/// layers and the backward, and sums with heavy cancellation (weight gradients) lose the most.
 /// </summary>
 [Trait("Category", "Golden")]
 public sealed class TrainingStepBf16GoldenTests(ITestOutputHelper output)
 {
-    const double DiscreteFraction = 0.02;
-    const double LossRel = 1e-2, RegAbs = 1e-5;
-    const double GradRel = 1e-1, KeyBiasAbs = 1e-6;
-    const double StudentAbs = 1e-3, TeacherAbs = 1e-4, CentreAbs = 1e-4;
+    const double DiscreteFraction = 0.01;
+    const double LossRel = 2e-2;
+    const double GradRel = 5e-2, DecoderGradRel = 4e-1, KeyBiasAbs = 1e-8;
+    const double StudentAbs = 1e-2, TeacherAbs = 2e-4, CentreAbs = 1.5e-3;
 
     static FsrConfig Bf16Config(GoldenFile g)
     {
@@ -42,7 +45,7 @@ public sealed class TrainingStepBf16GoldenTests(ITestOutputHelper output)
     double Loss(string name, double reference, double ours, List<string> failures)
     {
         double d = Math.Abs(reference - ours);
-        double tol = name.EndsWith("reg", StringComparison.Ordinal) ? RegAbs : LossRel * Math.Abs(reference);
+        double tol = LossRel * Math.Abs(reference);
         double rel = reference != 0 ? d / Math.Abs(reference) : d;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: ours {ours:R}, reference {reference:R}, |Δ| {d:E2}, rel {rel:E2} (tolerance {tol:E1})"));
         if (!(d <= tol)) failures.Add($"{name}: |Δ| {d:E2} > {tol:E1}");
@@ -104,7 +107,8 @@ public sealed class TrainingStepBf16GoldenTests(ITestOutputHelper output)
             string group = TrainingStepGolden.GroupOf(name);
             worst[group] = Math.Max(worst.GetValueOrDefault(group), rel);
             if (rel > worstAll) { worstAll = rel; worstName = name; }
-            if (d > GradRel * r && r > 0) failures.Add($"{name}: max|Δ| {d:E2} > {GradRel:E0}·max|ref| ({r:E2})");
+            double tol = group == "decoder" ? DecoderGradRel : GradRel;
+            if (d > tol * r && r > 0) failures.Add($"{name}: max|Δ| {d:E2} > {tol:E0}·max|ref| ({r:E2})");
         }
         foreach (var (group, rel) in worst) output.WriteLine($"bf16 grad {group}: worst max|Δ|/max|ref| = {rel:E2}");
         output.WriteLine($"bf16 grad: worst overall {worstAll:E2} ({worstName}); key-bias middle thirds worst max|Δ| = {worstKeyBias:E2}");
