@@ -191,20 +191,30 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
         var terms = new LossTerms { TopCls = cls.Top, AuxCls = cls.Aux, FsrClass = fsrCls, FsrPatch = fsrPat, Aff = aff, Seg = seg, Reg = reg };
         using (Phase("total")) total = LossTotal.Compute(terms, w);
 
-        var values = new Dictionary<string, double> { ["cls"] = cls.Total.item() };
-        void Put(string key, Tensor? t) { if (t is not null) values[key] = t.item(); }
-        Put("aff", aff); Put("seg", seg); Put("reg", reg); Put("fsr_cls", fsrCls); Put("fsr_pat", fsrPat);
-        var scalars = new Dictionary<string, double> { ["top_cls"] = cls.Top.item(), ["aux_cls"] = cls.Aux.item() };
-        if (mask2 is not null) scalars["masked_fraction"] = mask2.mean().item();
-        if (pseudoLabels is not null)
-            using (torch.no_grad())
-            using (var asFloat = pseudoLabels.to(DType.Float32))
-            using (var ignored = asFloat.eq(IgnoreIndex))
-            using (var fraction = ignored.mean())
-                scalars["pl_ignored_fraction"] = fraction.item();
+        // The numbers to log stay on the device (no host read here): the trainer reads them with the gradient norm.
+        StepValues stepValues;
+        using (torch.no_grad())
+        {
+            var termNames = new List<string> { "cls" };
+            var packed = new List<Tensor> { cls.Total };
+            void Put(string key, Tensor? t) { if (t is not null) { termNames.Add(key); packed.Add(t); } }
+            Put("aff", aff); Put("seg", seg); Put("reg", reg); Put("fsr_cls", fsrCls); Put("fsr_pat", fsrPat);
+            var scalarNames = new List<string> { "top_cls", "aux_cls" };
+            packed.Add(cls.Top);
+            packed.Add(cls.Aux);
+            if (mask2 is not null) { scalarNames.Add("masked_fraction"); packed.Add(mask2.mean()); }
+            if (pseudoLabels is not null)
+                using (var asFloat = pseudoLabels.to(DType.Float32))
+                using (var ignored = asFloat.eq(IgnoreIndex))
+                {
+                    scalarNames.Add("pl_ignored_fraction");
+                    packed.Add(ignored.mean());
+                }
+            stepValues = new StepValues(termNames, scalarNames, torch.stack(packed.Select(t => t.detach()).ToList()));
+        }
 
-        if (KeepTrace) Keep(noise, mask2, pseudoLabels, values, scalars, total.item());
-        return new StepResult { Loss = total, Terms = values, Scalars = scalars };
+        if (KeepTrace) Keep(noise, mask2, pseudoLabels, stepValues, total);
+        return new StepResult { Loss = total, Values = stepValues };
     }
 
     /// <summary>PAR pseudo labels of view 1 (fsr-spec §3.6): the view de-normalised to 8-bit then [0, 1], y ⊙ CAM, PAR.</summary>
@@ -216,7 +226,7 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
         return ParPseudoLabels.Refine(images01, validCam, labels, _par);
     }
 
-    void Keep(Tensor? noise, Tensor? mask2, Tensor? pseudoLabels, Dictionary<string, double> values, Dictionary<string, double> scalars, double total)
+    void Keep(Tensor? noise, Tensor? mask2, Tensor? pseudoLabels, StepValues stepValues, Tensor total)
     {
         Tensor? Copy(Tensor? t)
         {
@@ -224,7 +234,12 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
             using var noGrad = torch.no_grad();
             return t.clone().DetachFromDisposeScope();
         }
-        var losses = new Dictionary<string, double>(values) { ["top_cls"] = scalars["top_cls"], ["aux_cls"] = scalars["aux_cls"], ["total"] = total };
+        float[] read;
+        using (torch.no_grad())
+        using (var all = torch.cat([stepValues.Packed, total.detach().reshape([1])]))
+            read = all.ToArray();   // sync point: tracing only (golden tests), one read of every value
+        var (values, scalars) = stepValues.Split(read);
+        var losses = new Dictionary<string, double>(values) { ["top_cls"] = scalars["top_cls"], ["aux_cls"] = scalars["aux_cls"], ["total"] = read[^1] };
         _trace?.Dispose();
         _trace = new FsrStepTrace { Noise = Copy(noise), Mask2 = Copy(mask2), PseudoLabels = Copy(pseudoLabels), Losses = losses };
     }
