@@ -68,6 +68,8 @@ public static class Program
     {
         Console.WriteLine($"{CudaChecks.All.Count} Cuda checks:");
         foreach (var (name, _) in CudaChecks.All) Console.WriteLine("  " + name);
+        Console.WriteLine($"{PtxCudaChecks.All.Count} PTX checks (hand-written kernels forced, CUDA only):");
+        foreach (var (name, _) in PtxCudaChecks.All) Console.WriteLine("  " + name);
         Console.WriteLine($"{Benchmarks.All.Count} benchmarks:");
         foreach (var b in Benchmarks.All) Console.WriteLine($"  {b.Name,-28} {b.Shape}");
     }
@@ -98,6 +100,27 @@ public static class Program
                 Console.WriteLine("      " + ex.Message.Replace("\n", "\n      "));
             }
         }
+        // The hand-written PTX kernels (kernels-ptx/), forced: only on a CUDA device (they exist for nothing else).
+        foreach (var (name, body) in PtxCudaChecks.All)
+        {
+            if (filter is not null && !name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
+            if (only is not null && !only.Contains(name)) continue;
+            if (device.Type != DeviceType.Cuda) { Console.WriteLine($"SKIP  {name,-40} (not a CUDA device)"); continue; }
+            var sw = Stopwatch.StartNew();
+            try
+            {
+                body(device);
+                passed++;
+                Console.WriteLine($"PASS  {name,-40} {sw.Elapsed.TotalSeconds,7:F2} s");
+            }
+            catch (Exception ex)
+            {
+                failed++;
+                Console.WriteLine($"FAIL  {name,-40} {sw.Elapsed.TotalSeconds,7:F2} s");
+                Console.WriteLine("      " + ex.Message.Replace("\n", "\n      "));
+            }
+        }
+        Console.WriteLine($"PTX kernel launches: {GpuKernels.Launches}");
         var stats = backend.MemoryStats;
         Console.WriteLine($"{passed} passed, {failed} failed in {total.Elapsed.TotalSeconds:F1} s; peak device memory {stats.PeakBytes / 1048576.0:F0} MiB");
         return failed == 0 ? 0 : 1;
@@ -283,6 +306,20 @@ static class Benchmarks
                 Drop(q, k, v);
             };
         }),
+        // The hand-written PTX kernels (kernels-ptx/), forced; compared with torch's TF32 / BF16 matmul and SDPA rows of the
+        // same name without "_ptx". On a device that is not CUDA (the dry run) they run in auto mode (the ILGPU kernels):
+        // that checks only the plumbing.
+        PtxGemm("gemm_tf32_4096_ptx", 4096, 4096, 4096, bf16: false),
+        PtxGemm("gemm_tf32_vit_qkv_ptx", B * N, 3 * C, C, bf16: false),
+        PtxGemm("gemm_bf16_4096_ptx", 4096, 4096, 4096, bf16: true),
+        PtxGemm("gemm_bf16_vit_qkv_ptx", B * N, 3 * C, C, bf16: true),
+        new("attention_fwd_ptx", $"{B}x{H}x{N}x{Dh}", 4.0 * B * H * N * N * Dh, 0, (d, smoke) =>
+        {
+            var (b, h, n) = smoke ? (1, 2, 33) : (B, H, N);
+            var q = R(d, [b, h, n, Dh]); var k = R(d, [b, h, n, Dh]); var v = R(d, [b, h, n, Dh]);
+            var mode = PtxMode(d);
+            return () => { using var _ = GpuKernels.Use(mode); F.scaled_dot_product_attention(q, k, v); };
+        }),
         new("conv2d_patch_embed", $"{B}x3x448x448 k16 s16 ->768", 2.0 * B * (N - 1) * C * 3 * 256, 0, (d, smoke) =>
         {
             int b = smoke ? 1 : B, s = smoke ? 32 : 448, o = smoke ? 8 : C;
@@ -319,6 +356,23 @@ static class Benchmarks
             return () => { x.softmax(-1).backward(g); Drop(x); };
         }),
     ];
+
+    static GpuKernelMode PtxMode(Device d) => d.Type == DeviceType.Cuda ? GpuKernelMode.Ptx : GpuKernelMode.Auto;
+
+    static Bench PtxGemm(string name, int m, int n, int k, bool bf16) => new(name, $"{m}x{k} @ {k}x{n}", 2.0 * m * n * k, 0, (d, smoke) =>
+    {
+        var (mm, nn, kk) = smoke ? (33, 17, 9) : (m, n, k);
+        var a = R(d, [mm, kk]); var b = R(d, [kk, nn]);
+        var mode = PtxMode(d);
+        if (!bf16) return () => { using var _ = GpuKernels.Use(mode, allowTf32: true); a.matmul(b); };
+        return () =>
+        {
+            using var _ = GpuKernels.Use(mode);
+            var c = torch.zeros([mm, nn], device: d);
+            if (!FsrNative.PtxGemm.TryBf16(new MatmulArgs(a, b, c, [], [], [], mm, nn, kk, false, kk, false, nn)) && mode == GpuKernelMode.Ptx)
+                throw new InvalidOperationException("PtxGemm.TryBf16 declined");
+        };
+    });
 
     static Bench Gemm(string name, int m, int n, int k) => new(name, $"{m}x{k} @ {k}x{n}", 2.0 * m * n * k, 0, (d, smoke) =>
     {

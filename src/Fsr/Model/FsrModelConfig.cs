@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace FsrNative.Model;
 
@@ -33,8 +32,8 @@ public enum ClassTokenPooling
 
 /// <summary>
 /// The hyper-parameters of the FSR network (<see cref="WsssNetwork"/>, fsr-spec §3, §9) and of its block mask
-/// (§4.1). Names follow the reference's argument names; <see cref="FromGoldenConfig"/> reads them from a golden file's
-/// <c>config</c> metadata.
+/// (§4.1). Names follow the reference's argument names; training builds it from the resolved settings
+/// (<c>FsrModelSettings.Model</c>), and so do the golden tests from a golden file's <c>config</c> metadata.
 /// </summary>
 public sealed record FsrModelConfig
 {
@@ -94,42 +93,6 @@ public sealed record FsrModelConfig
         ImageSize = 128, EmbedDim = 192, Depth = 6, NumHeads = 3, NumClasses = 6,
         ProjHidden = 384, ProjBottleneck = 128, OutDim = 1024, DecoderChannels = 128, BlockSize = 32,
     };
-
-    /// <summary>
-    /// The configuration a golden file was made with (its <c>config</c> metadata: input_size, patch_size, embed_dim,
-    /// depth, num_heads, mlp_ratio, cls_depth, aux_layer, num_classes, proj_hidden, proj_bottleneck, out_dim,
-    /// dec_channels, drop_path_rate, block_size, mask_ratio). Keys it lacks keep the reference defaults
-    /// (<see cref="VocVitB16"/>); qkv bias and LayerNorm eps are the reference's fixed choices.
-    /// </summary>
-    public static FsrModelConfig FromGoldenConfig(JsonElement config)
-    {
-        if (config.ValueKind != JsonValueKind.Object)
-            throw new ArgumentException($"FsrModelConfig.FromGoldenConfig: expected a JSON object, got {config.ValueKind}");
-        var d = VocVitB16;
-        int I(string key, int fallback) => config.TryGetProperty(key, out var v) ? v.GetInt32() : fallback;
-        double D(string key, double fallback) => config.TryGetProperty(key, out var v) ? v.GetDouble() : fallback;
-        var c = new FsrModelConfig
-        {
-            ImageSize = I("input_size", d.ImageSize),
-            PatchSize = I("patch_size", d.PatchSize),
-            EmbedDim = I("embed_dim", d.EmbedDim),
-            Depth = I("depth", d.Depth),
-            NumHeads = I("num_heads", d.NumHeads),
-            MlpRatio = (float)D("mlp_ratio", d.MlpRatio),
-            ClsDepth = I("cls_depth", d.ClsDepth),
-            AuxLayer = I("aux_layer", d.AuxLayer),
-            NumClasses = I("num_classes", d.NumClasses),
-            ProjHidden = I("proj_hidden", d.ProjHidden),
-            ProjBottleneck = I("proj_bottleneck", d.ProjBottleneck),
-            OutDim = I("out_dim", d.OutDim),
-            DecoderChannels = I("dec_channels", d.DecoderChannels),
-            DropPathRate = (float)D("drop_path_rate", d.DropPathRate),
-            BlockSize = I("block_size", d.BlockSize),
-            MaskRatio = D("mask_ratio", d.MaskRatio),
-        };
-        c.Validate();
-        return c;
-    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent field.</summary>
     public void Validate()

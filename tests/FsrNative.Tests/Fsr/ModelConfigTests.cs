@@ -20,14 +20,14 @@ public sealed class ModelConfigTests
     }
 
     [Fact]
-    public void FromGoldenConfig_reads_the_reference_keys()
+    public void Reference_arguments_become_the_network_configuration()
     {
         var json = JsonDocument.Parse("""
             {"input_size": 96, "patch_size": 16, "embed_dim": 48, "depth": 4, "num_heads": 4, "mlp_ratio": 4.0, "cls_depth": 2,
              "aux_layer": -3, "num_classes": 5, "proj_hidden": 64, "proj_bottleneck": 32, "out_dim": 128, "dec_channels": 32,
              "drop_path_rate": 0.0, "block_size": 32, "mask_ratio": 0.4, "lr": 6e-05}
             """).RootElement;
-        var c = FsrModelConfig.FromGoldenConfig(json);
+        var c = FsrNative.Fsr.Training.FsrModelSettings.Model(FsrNative.Tests.Golden.ScheduleGoldenConfig.From(json));
         Assert.Equal((96, 48, 4, 4, 2, 1, 5, 64, 32, 128, 32, 32), (c.ImageSize, c.EmbedDim, c.Depth, c.NumHeads, c.ClsDepth, c.AuxBlockIndex,
             c.NumClasses, c.ProjHidden, c.ProjBottleneck, c.OutDim, c.DecoderChannels, c.BlockSize));
         Assert.Equal(0f, c.DropPathRate);
@@ -46,6 +46,5 @@ public sealed class ModelConfigTests
         Assert.Contains("AuxLayer", e.Message);
         e = Assert.Throws<ArgumentException>(() => (ModelTestSupport.Tiny with { BlockSize = 12 }).Validate());
         Assert.Contains("BlockSize", e.Message);
-        Assert.Throws<ArgumentException>(() => FsrModelConfig.FromGoldenConfig(JsonDocument.Parse("[1]").RootElement));
     }
 }

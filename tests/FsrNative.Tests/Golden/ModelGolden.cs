@@ -13,7 +13,9 @@ static class ModelGolden
     /// <summary>CAMs (in [0, 1]): absolute 2e-5.</summary>
     public const double CamAbs = 2e-5;
 
-    public static FsrModelConfig Config(GoldenFile g) => FsrModelConfig.FromGoldenConfig(g.Config);
+    /// <summary>The network of the golden file's configuration: its reference arguments as settings
+    /// (<see cref="ScheduleGoldenConfig.From"/>), turned into the network's configuration as training does it.</summary>
+    public static FsrModelConfig Config(GoldenFile g) => FsrNative.Fsr.Training.FsrModelSettings.Model(ScheduleGoldenConfig.From(g.Config));
 
     /// <summary>A network of the golden configuration holding the weights stored under <paramref name="prefix"/>
     /// (e.g. "init.student."), loaded with strict key matching, in training mode as the reference.</summary>

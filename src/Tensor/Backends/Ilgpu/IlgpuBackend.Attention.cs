@@ -54,6 +54,7 @@ public sealed partial class IlgpuBackend
             var o = Contig(output, name); var l = Contig(logSumExp, name);
             int rows = heads * g.Nq;
             if (rows == 0) return;
+            if (TryPtxAttention(a, output, logSumExp, name)) return;   // the PTX forward when selected (IlgpuBackend.Ptx.cs)
             if (UseTiled(g))
             {
                 var config = new KernelConfig(TiledGroups(heads, g.Nq, name), AttentionKernels.Threads);

@@ -487,6 +487,7 @@ public sealed partial class IlgpuBackend : IBackend
             var cv = Contig(p.C, name);
             var sa = StorageOf(p.A, name); var sb = StorageOf(p.B, name);
             if (batch == 0 || p.M == 0 || p.N == 0) return;
+            if (TryPtxMatmul(p, name)) return;   // the TF32 PTX GEMM when selected and allowed (IlgpuBackend.Ptx.cs)
             StridedLayout la, lb;
             if (p.BatchShape.Length == 0)
             {
