@@ -16,6 +16,9 @@ namespace FsrNative;
 /// <item><c>is_causal</c>: key j is masked for query i when j &gt; i (PyTorch's top-left aligned lower triangle).</item>
 /// </list>
 /// A query whose keys are all masked gets output 0 and passes no gradient to anything (no NaN), on every backend.
+/// Inside <c>torch.autocast()</c> (decided at forward time) q, k and v are rounded to bfloat16 before the kernels, and
+/// the backward rounds the output gradient: both products (q·kᵀ and p·v, and their backward products) read bf16
+/// operands with float32 accumulation — except p itself, which stays float32 (a fused bf16 kernel would round it too).
 /// </summary>
 public static partial class TensorOps
 {
@@ -44,14 +47,15 @@ public static partial class TensorOps
             throw new ArgumentOutOfRangeException(nameof(dropoutP), $"{name}: dropout_p must be in [0, 1], got {dropoutP}");
         var full = lead.Concat(new[] { nq, nk }).ToArray();
 
+        bool bf16 = Autocast.Applies(query);
         var mask = CombinedMask(query, attnMask, isCausal, keepMask, full, name);
         var temporaries = new List<Tensor>();
         if (mask is not null && !ReferenceEquals(mask, attnMask)) temporaries.Add(mask);
         try
         {
-            var q = LastDimContiguous(query, temporaries);
-            var k = LastDimContiguous(key, temporaries);
-            var v = LastDimContiguous(value, temporaries);
+            var q = bf16 ? Own(Bf16Copy(query), query, temporaries) : LastDimContiguous(query, temporaries);
+            var k = bf16 ? Own(Bf16Copy(key), key, temporaries) : LastDimContiguous(key, temporaries);
+            var v = bf16 ? Own(Bf16Copy(value), value, temporaries) : LastDimContiguous(value, temporaries);
             var geometry = Geometry(ref q, ref k, ref v, ref mask, lead, nq, nk, d, dv, temporaries);
             geometry.Scale = (float)(scale ?? 1.0 / Math.Sqrt(d));
             geometry.KeepProb = 1f;
@@ -87,7 +91,7 @@ public static partial class TensorOps
             if (attnMask is not null && ReferenceEquals(mask, attnMask)) inputs.Add(attnMask);
             var recorded = Tape.Record(output, name, inputs.ToArray(), g =>
             {
-                var gc = g.ContiguousOrSelf();
+                var gc = bf16 ? Bf16Copy(g) : g.ContiguousOrSelf();
                 var gq = Tensor.Empty(query.ShapeArray, query.device, query.DType);
                 var gk = Tensor.Empty(key.ShapeArray, query.device, query.DType);
                 var gv = Tensor.Empty(value.ShapeArray, query.device, query.DType);

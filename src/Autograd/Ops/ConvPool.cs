@@ -66,8 +66,11 @@ internal static class ConvPoolOps
         var geo = Conv2dGeometry.Create(n, c, h, w, o, weight.size(2), weight.size(3),
             stride.H, stride.W, padding.H, padding.W, dilation.H, dilation.W);
 
-        var xc = x.ContiguousOrSelf();
-        var wc = weight.ContiguousOrSelf();
+        // Autocast (decided now, for the backward too): input, weight and output gradient rounded to bfloat16, float32
+        // accumulation; the bias stays float32.
+        bool bf16 = Autocast.Applies(x);
+        var xc = bf16 ? TensorOps.Bf16Copy(x) : x.ContiguousOrSelf();
+        var wc = bf16 ? TensorOps.Bf16Copy(weight) : weight.ContiguousOrSelf();
         var bc = bias?.ContiguousOrSelf();
         var y = Tensor.Empty([n, o, geo.OH, geo.OW], x.device, x.DType);
         x.Backend.Conv2d(xc, wc, bc, y, geo);
@@ -81,7 +84,7 @@ internal static class ConvPoolOps
 
         Tape.Record(y, name, inputs, gy =>
         {
-            var gc = gy.ContiguousOrSelf();
+            var gc = bf16 ? TensorOps.Bf16Copy(gy) : gy.ContiguousOrSelf();
             Tensor? gx = null, gw = null, gb = null;
             if (needInput)
             {

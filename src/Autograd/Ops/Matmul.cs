@@ -6,7 +6,9 @@ namespace FsrNative;
 /// matmul with PyTorch's semantics (1-D operands, broadcast batch dimensions) on top of one batched GEMM
 /// primitive. Transposed operands are never copied: a view whose last two strides are (1, ld) is passed as a
 /// transposed GEMM operand. The backward is two more matmuls on transposed views:
-/// dA = dC · op(B)ᵀ and dB = op(A)ᵀ · dC, summed over broadcast batch dimensions.
+/// dA = dC · op(B)ᵀ and dB = op(A)ᵀ · dC, summed over broadcast batch dimensions. Inside <c>torch.autocast()</c>
+/// the forward and both backward products run on the backend's bf16 GEMM (<see cref="IBackend.MatmulBf16"/>:
+/// operands rounded to bfloat16, float32 accumulation and result), decided at forward time.
 /// </summary>
 public static partial class TensorOps
 {
@@ -23,7 +25,7 @@ public static partial class TensorOps
             if (a.dim() == 1 && b.dim() == 1) return a.unsqueeze(0).matmul(b.unsqueeze(1)).reshape([]);
             if (a.dim() == 1) return a.unsqueeze(0).matmul(b).squeeze(-2);
             if (b.dim() == 1) return a.matmul(b.unsqueeze(1)).squeeze(-1);
-            return Matmul2D(a, b);
+            return Matmul2D(a, b, Autocast.Applies(a));
         }
 
         public static Tensor operator %(Tensor x, Tensor y) => x.matmul(y);
@@ -39,7 +41,9 @@ public static partial class TensorOps
         return false;
     }
 
-    static Tensor Matmul2D(Tensor a, Tensor b)
+    /// <summary>The product of operands with at least two dimensions; <paramref name="bf16"/>: on the bf16 GEMM, forward
+    /// and backward (autocast, fixed when the op runs).</summary>
+    static Tensor Matmul2D(Tensor a, Tensor b, bool bf16)
     {
         int m = a.size(-2), k = a.size(-1), n = b.size(-1);
         if (b.size(-2) != k)
@@ -49,18 +53,19 @@ public static partial class TensorOps
         var batch = Shape.Broadcast(batchA, batchB, "matmul");
         var outShape = batch.Concat(new[] { m, n }).ToArray();
         var c = Tensor.Empty(outShape, a.device, a.DType);
-        if (c.NumEl > 0) Gemm(a, b, c, batch, m, n, k);
+        if (c.NumEl > 0) Gemm(a, b, c, batch, m, n, k, bf16: bf16);
         return Tape.Record(c, "matmul", [a, b], g =>
         {
             Tensor? ga = null, gb = null;
-            if (a.requires_grad) ga = SumTo(g.matmul(b.transpose(-1, -2)), a.ShapeSpan);
-            if (b.requires_grad) gb = SumTo(a.transpose(-1, -2).matmul(g), b.ShapeSpan);
+            if (a.requires_grad) ga = SumTo(Matmul2D(g, b.transpose(-1, -2), bf16), a.ShapeSpan);
+            if (b.requires_grad) gb = SumTo(Matmul2D(a.transpose(-1, -2), g, bf16), b.ShapeSpan);
             return [ga, gb];
         });
     }
 
-    /// <summary>Writes c = a·b for (batch…, m, k)·(batch…, k, n) operands broadcast to <paramref name="batch"/>.</summary>
-    internal static void Gemm(Tensor a, Tensor b, Tensor c, int[] batch, int m, int n, int k, float beta = 0f)
+    /// <summary>Writes c = a·b for (batch…, m, k)·(batch…, k, n) operands broadcast to <paramref name="batch"/>; with
+    /// <paramref name="bf16"/> on the backend's bf16 GEMM (operands rounded to bfloat16, float32 accumulation).</summary>
+    internal static void Gemm(Tensor a, Tensor b, Tensor c, int[] batch, int m, int n, int k, float beta = 0f, bool bf16 = false)
     {
         Tensor? aCopy = null, bCopy = null;
         try
@@ -84,16 +89,22 @@ public static partial class TensorOps
             if (batch.Length > 0 && !transA && stridesB.All(s => s == 0) && FoldsIntoRows(batch, stridesA, m, lda))
             {
                 int rows = Shape.NumEl(batch) * m;
-                a.Backend.Matmul(new MatmulArgs(a, b, c, [], [], [], rows, n, k, false, lda, transB, ldb, 1f, beta));
+                Run(a.Backend, new MatmulArgs(a, b, c, [], [], [], rows, n, k, false, lda, transB, ldb, 1f, beta), bf16);
                 return;
             }
-            a.Backend.Matmul(new MatmulArgs(a, b, c, batch, stridesA, stridesB, m, n, k, transA, lda, transB, ldb, 1f, beta));
+            Run(a.Backend, new MatmulArgs(a, b, c, batch, stridesA, stridesB, m, n, k, transA, lda, transB, ldb, 1f, beta), bf16);
         }
         finally
         {
             aCopy?.Dispose();
             bCopy?.Dispose();
         }
+    }
+
+    static void Run(IBackend backend, in MatmulArgs args, bool bf16)
+    {
+        if (bf16) backend.MatmulBf16(args);
+        else backend.Matmul(args);
     }
 
     static int[] BatchStrides(Tensor t, int[] batch)

@@ -25,6 +25,7 @@ public sealed class ConfigOptions
         (new("--steps") { Description = "optimiser steps (optim.max_iters; derived settings such as warm-up follow when left unset)", HelpName = "N" }, "optim.max_iters"),
         (new("--batch-size") { Description = "images per micro-batch, each giving two views (data.batch_size)", HelpName = "N" }, "data.batch_size"),
         (new("--grad-accum") { Description = "micro-batches summed into one optimiser step (optim.grad_accumulation)", HelpName = "N" }, "optim.grad_accumulation"),
+        (new("--precision") { Description = "matrix products of the training passes in fp32 (default) or bf16: bfloat16 operands, float32 accumulation, float32 weights and optimiser state (optim.mixed_precision)", HelpName = "fp32|bf16" }, "optim.mixed_precision"),
         (new("--lr") { Description = "base learning rate of the encoder groups; heads use lr × optim.lr_scale (optim.lr)", HelpName = "LR" }, "optim.lr"),
         (new("--data") { Description = "dataset root (data.root): VOC2012 folder for voc, COCO folder for coco; for synthetic, where it is generated on first use", HelpName = "DIR" }, "data.root"),
         (new("--pretrained") { Description = "timm ViT weights (.safetensors) for the encoder (model.pretrained)", HelpName = "FILE" }, "model.pretrained"),

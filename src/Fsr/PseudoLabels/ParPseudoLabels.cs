@@ -146,7 +146,7 @@ public static class ParPseudoLabels
     static int[][] ValidKeys(Tensor classLabels, int batch, int classes)
     {
         float[] y;
-        using (var f = CamLabels.AsFloat(classLabels)) y = f.ToArray();
+        using (var f = CamLabels.AsFloat(classLabels)) y = f.ToArray();   // sync point: the (B, C) image labels choose each image's class keys
         var keys = new int[batch][];
         for (int b = 0; b < batch; b++)
         {

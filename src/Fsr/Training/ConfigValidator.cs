@@ -78,6 +78,7 @@ public static class ConfigValidator
         Check(o.WarmupRatio is >= 0 and <= 1, "optim.warmup_ratio", o.WarmupRatio, "must be in [0, 1]");
         Check(o.GradAccumulation >= 1, "optim.grad_accumulation", o.GradAccumulation, "must be ≥ 1");
         Check(o.ClipGrad is null or > 0, "optim.clip_grad", o.ClipGrad, "must be > 0 (or null for no clipping)");
+        Check(o.MixedPrecision is "fp32" or "bf16", "optim.mixed_precision", o.MixedPrecision, "expected fp32 or bf16");
 
         var f = c.Fsr;
         Check(f.Momentum is >= 0 and <= 1, "fsr.momentum", f.Momentum, "must be in [0, 1]");

@@ -103,6 +103,11 @@ public sealed class OptimConfig
     public bool LegacyFirstMoment { get; set; }
     /// <summary>Global gradient-norm clipping (null: none, as the reference).</summary>
     public double? ClipGrad { get; set; }
+    /// <summary>Precision of the matrix products of the student and teacher passes: fp32 (default), or bf16 — torch.autocast
+    /// around the forward and backward (matmul/linear, attention, conv2d read bfloat16-rounded operands and accumulate in
+    /// float32; parameters, gradients, optimiser state, softmax, norms, reductions and losses stay float32;
+    /// docs/engine.md "Mixed precision", effect on the golden agreement in docs/training.md).</summary>
+    public string MixedPrecision { get; set; } = "fp32";
 }
 
 /// <summary>Teacher/student self-distillation (§5, §6.5).</summary>

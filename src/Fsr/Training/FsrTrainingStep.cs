@@ -19,6 +19,9 @@ namespace FsrNative.Fsr.Training;
 /// unc.FSR / cer.FSR with the centres (§6.5), the total with the schedule's weights (§6.6) — a term whose weight is 0 is
 /// not computed (nor its inputs: no PAR before seg_start, no teacher pass once the FSR weights are 0).</item>
 /// </list>
+/// With <c>optim.mixed_precision = bf16</c> the network passes (CAMs, student, teacher) run inside torch.autocast(): their
+/// matrix products read bfloat16-rounded operands, in the forward and — decided there — in the student's backward; the
+/// losses, pseudo labels, EMA and optimiser stay float32 (docs/engine.md "Mixed precision").
 /// <see cref="AfterOptimizerStep"/> moves the teacher (EMA, §5). Tensors of the graph belong to the trainer's dispose
 /// scope around <see cref="Step"/>; everything without gradient is made in inner scopes and freed as soon as it is used.
 /// </summary>
@@ -32,6 +35,7 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
     readonly BlockMaskGenerator _maskGenerator;
     readonly ParLabelOptions _par;
     readonly DenseEnergyOptions _denseEnergy;
+    readonly bool _bf16;
     FsrStepTrace? _trace;
 
     /// <summary>The student initialised as configured (random init from run.seed; the encoder from model.pretrained for a
@@ -39,6 +43,12 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
     public FsrTrainingStep(FsrConfig config, Device device)
     {
         _config = config;
+        _bf16 = config.Optim.MixedPrecision switch
+        {
+            "fp32" => false,
+            "bf16" => true,
+            var other => throw new ConfigException([$"optim.mixed_precision = \"{other}\": expected fp32 or bf16"]),
+        };
         ModelConfig = FsrModelSettings.Model(config);
         // The generator a network is built with makes its init and then stays the generator of its drop-path
         // (Block → DropPath): the step owns both and lists them in Generators, so a checkpoint holds their positions
@@ -87,6 +97,9 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
 
     PhaseTimes.Measurement Phase(string name) => Timings?.Measure(name) ?? default;
 
+    /// <summary>The autocast region of a network pass under optim.mixed_precision = bf16; null (no region) for fp32.</summary>
+    IDisposable? NetworkPrecision() => _bf16 ? torch.autocast() : null;
+
     public StepResult Step(Batch batch, StepContext context)
     {
         if (batch.Views.Length != 2) throw new ArgumentException($"FsrTrainingStep: a batch needs two views (fsr-spec §2.3), got {batch.Views.Length}");
@@ -103,6 +116,7 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
         StepCams cams = new();
         if (view1Cams || view2Cams)
             using (Phase("cam"))
+            using (NetworkPrecision())
                 cams = StepCams.Compute(Student, view1, view2, _config.Cam.CamScales, view1Cams, view2Cams);
         using var camsLifetime = cams;
 
@@ -119,11 +133,14 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
 
         // (2) forward passes: the student with gradients, the teacher's projector outputs without.
         WsssOutput s;
-        using (Phase("student_forward")) s = Student.forward(view1, view2, mask2);
+        using (Phase("student_forward"))
+        using (NetworkPrecision())
+            s = Student.forward(view1, view2, mask2);
         bool fsrClass = w.FsrClass != 0, fsrPatch = w.FsrPatch != 0 && mask2 is not null;
         Tensor? teacherOut = null;
         if (fsrClass || fsrPatch)
             using (Phase("teacher_forward"))
+            using (NetworkPrecision())
             using (torch.no_grad())
             using (var scope = torch.NewDisposeScope())
                 teacherOut = Teacher.forward_projection(torch.cat([view1, view2], 0)).MoveToOuterDisposeScope();
@@ -174,20 +191,30 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
         var terms = new LossTerms { TopCls = cls.Top, AuxCls = cls.Aux, FsrClass = fsrCls, FsrPatch = fsrPat, Aff = aff, Seg = seg, Reg = reg };
         using (Phase("total")) total = LossTotal.Compute(terms, w);
 
-        var values = new Dictionary<string, double> { ["cls"] = cls.Total.item() };
-        void Put(string key, Tensor? t) { if (t is not null) values[key] = t.item(); }
-        Put("aff", aff); Put("seg", seg); Put("reg", reg); Put("fsr_cls", fsrCls); Put("fsr_pat", fsrPat);
-        var scalars = new Dictionary<string, double> { ["top_cls"] = cls.Top.item(), ["aux_cls"] = cls.Aux.item() };
-        if (mask2 is not null) scalars["masked_fraction"] = mask2.mean().item();
-        if (pseudoLabels is not null)
-            using (torch.no_grad())
-            using (var asFloat = pseudoLabels.to(DType.Float32))
-            using (var ignored = asFloat.eq(IgnoreIndex))
-            using (var fraction = ignored.mean())
-                scalars["pl_ignored_fraction"] = fraction.item();
+        // The numbers to log stay on the device (no host read here): the trainer reads them with the gradient norm.
+        StepValues stepValues;
+        using (torch.no_grad())
+        {
+            var termNames = new List<string> { "cls" };
+            var packed = new List<Tensor> { cls.Total };
+            void Put(string key, Tensor? t) { if (t is not null) { termNames.Add(key); packed.Add(t); } }
+            Put("aff", aff); Put("seg", seg); Put("reg", reg); Put("fsr_cls", fsrCls); Put("fsr_pat", fsrPat);
+            var scalarNames = new List<string> { "top_cls", "aux_cls" };
+            packed.Add(cls.Top);
+            packed.Add(cls.Aux);
+            if (mask2 is not null) { scalarNames.Add("masked_fraction"); packed.Add(mask2.mean()); }
+            if (pseudoLabels is not null)
+                using (var asFloat = pseudoLabels.to(DType.Float32))
+                using (var ignored = asFloat.eq(IgnoreIndex))
+                {
+                    scalarNames.Add("pl_ignored_fraction");
+                    packed.Add(ignored.mean());
+                }
+            stepValues = new StepValues(termNames, scalarNames, torch.stack(packed.Select(t => t.detach()).ToList()));
+        }
 
-        if (KeepTrace) Keep(noise, mask2, pseudoLabels, values, scalars, total.item());
-        return new StepResult { Loss = total, Terms = values, Scalars = scalars };
+        if (KeepTrace) Keep(noise, mask2, pseudoLabels, stepValues, total);
+        return new StepResult { Loss = total, Values = stepValues };
     }
 
     /// <summary>PAR pseudo labels of view 1 (fsr-spec §3.6): the view de-normalised to 8-bit then [0, 1], y ⊙ CAM, PAR.</summary>
@@ -199,7 +226,7 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
         return ParPseudoLabels.Refine(images01, validCam, labels, _par);
     }
 
-    void Keep(Tensor? noise, Tensor? mask2, Tensor? pseudoLabels, Dictionary<string, double> values, Dictionary<string, double> scalars, double total)
+    void Keep(Tensor? noise, Tensor? mask2, Tensor? pseudoLabels, StepValues stepValues, Tensor total)
     {
         Tensor? Copy(Tensor? t)
         {
@@ -207,7 +234,12 @@ public sealed class FsrTrainingStep : IFsrTrainingStep
             using var noGrad = torch.no_grad();
             return t.clone().DetachFromDisposeScope();
         }
-        var losses = new Dictionary<string, double>(values) { ["top_cls"] = scalars["top_cls"], ["aux_cls"] = scalars["aux_cls"], ["total"] = total };
+        float[] read;
+        using (torch.no_grad())
+        using (var all = torch.cat([stepValues.Packed, total.detach().reshape([1])]))
+            read = all.ToArray();   // sync point: tracing only (golden tests), one read of every value
+        var (values, scalars) = stepValues.Split(read);
+        var losses = new Dictionary<string, double>(values) { ["top_cls"] = scalars["top_cls"], ["aux_cls"] = scalars["aux_cls"], ["total"] = read[^1] };
         _trace?.Dispose();
         _trace = new FsrStepTrace { Noise = Copy(noise), Mask2 = Copy(mask2), PseudoLabels = Copy(pseudoLabels), Losses = losses };
     }

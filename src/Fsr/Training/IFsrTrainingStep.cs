@@ -30,12 +30,78 @@ public sealed class StepContext
 /// <see cref="Terms"/>, every loss term's unweighted value by name (e.g. cls, aff, seg, reg, fsr_cls, fsr_pat; a
 /// term that is off at this iteration is left out), which the trainer logs and checks for NaN/∞.
 /// <see cref="Scalars"/> are further numbers to log (e.g. the ignored fraction of the pseudo labels); they are not checked.
+/// <para>A step gives the numbers either as host values (<c>Terms</c>/<c>Scalars</c> set) or, to stay off the host, as
+/// <see cref="Values"/>: still on the device, read by the trainer together with the gradient norm in its one
+/// device→host read per optimiser step. <c>Terms</c>/<c>Scalars</c> of such a result read them on first use (a sync point
+/// for callers outside the trainer, e.g. tests).</para>
 /// </summary>
 public sealed class StepResult
 {
+    IReadOnlyDictionary<string, double>? _terms, _scalars;
+
     public required Tensor Loss { get; init; }
-    public required IReadOnlyDictionary<string, double> Terms { get; init; }
-    public IReadOnlyDictionary<string, double>? Scalars { get; init; }
+
+    public IReadOnlyDictionary<string, double> Terms
+    {
+        get
+        {
+            if (_terms is null) ReadValues();
+            return _terms!;
+        }
+        init => _terms = value;
+    }
+
+    public IReadOnlyDictionary<string, double>? Scalars
+    {
+        get
+        {
+            if (_terms is null && Values is not null) ReadValues();
+            return _scalars;
+        }
+        init => _scalars = value;
+    }
+
+    /// <summary>The terms and scalars on the device (instead of <see cref="Terms"/>/<see cref="Scalars"/>).</summary>
+    public StepValues? Values { get; init; }
+
+    void ReadValues()
+    {
+        if (Values is null) throw new InvalidOperationException("StepResult: neither Terms nor Values was given");
+        var (terms, scalars) = Values.Split(Values.Packed.ToArray());   // sync point: on-demand read outside the trainer
+        _terms = terms;
+        _scalars = scalars;
+    }
+}
+
+/// <summary>
+/// A step's loss terms and logged scalars still on the device: one 1-D Float32 tensor (detached) holding
+/// [<see cref="TermNames"/>…, <see cref="ScalarNames"/>…] in that order, so that the trainer reads them with the gradient
+/// norm in one transfer.
+/// </summary>
+public sealed class StepValues
+{
+    public StepValues(IReadOnlyList<string> termNames, IReadOnlyList<string> scalarNames, Tensor packed)
+    {
+        if (packed.dim() != 1 || packed.size(0) != termNames.Count + scalarNames.Count)
+            throw new ArgumentException($"StepValues: packed tensor {Shape.Format(packed.shape)} must be 1-D with {termNames.Count} terms + {scalarNames.Count} scalars");
+        TermNames = termNames;
+        ScalarNames = scalarNames;
+        Packed = packed;
+    }
+
+    public IReadOnlyList<string> TermNames { get; }
+    public IReadOnlyList<string> ScalarNames { get; }
+    public Tensor Packed { get; }
+
+    /// <summary>Names the values read from <see cref="Packed"/> (starting at <paramref name="start"/>).</summary>
+    public (Dictionary<string, double> terms, Dictionary<string, double> scalars) Split(ReadOnlySpan<float> values, int start = 0)
+    {
+        var terms = new Dictionary<string, double>();
+        var scalars = new Dictionary<string, double>();
+        for (int i = 0; i < TermNames.Count; i++) terms[TermNames[i]] = values[start + i];
+        for (int i = 0; i < ScalarNames.Count; i++) scalars[ScalarNames[i]] = values[start + TermNames.Count + i];
+        return (terms, scalars);
+    }
 }
 
 /// <summary>

@@ -34,13 +34,18 @@ public sealed record TrainingOutcome(TrainingStatus Status, long Step, string? L
 /// <summary>
 /// The training loop of fsr-spec §4 around an <see cref="IFsrTrainingStep"/>. Per optimiser step (0-based iteration n):
 /// the schedule's values for n; each group's lr set; zero_grad; for each of optim.grad_accumulation micro-batches a
-/// batch of two views from the loader, <see cref="IFsrTrainingStep.Step"/>, a NaN/∞ check of every term and the total,
-/// backward of total/micro-batches; the global gradient norm (clipped when optim.clip_grad is set) and its check;
+/// batch of two views from the loader, <see cref="IFsrTrainingStep.Step"/>, backward of total/micro-batches; the global
+/// gradient norm (clipped when optim.clip_grad is set); a NaN/∞ check of every term, the total and the norm;
 /// AdamW step; <see cref="IFsrTrainingStep.AfterOptimizerStep"/> (teacher EMA); a metrics line; checkpoints every
 /// run.checkpoint_interval steps and at the end (keeping run.keep_checkpoints); validation every eval.interval steps
 /// and at the end. A checkpoint holds the step's modules and generators, the optimiser, the trainer's generator and
 /// the loader's position, so a resumed run continues bit-identically. A non-finite term stops the run before the
 /// optimiser applies it; the last good checkpoint stays the newest.
+/// <para>Sync points (issue 7: no hidden synchronisation): one device→host read per optimiser step — every gradient's
+/// norm and every micro-batch's loss terms, scalars and total together (<see cref="GradClip.clip_grad_norm_(IEnumerable{Tensor}, double, Tensor?, out float[], double, bool)"/>
+/// with the step's <see cref="StepValues"/>); the loader's batches are uploaded, never read back. Elsewhere: the
+/// checkpoint writes and validation (every run.checkpoint_interval / eval.interval steps), and steps that report host
+/// values (stand-ins) read their own.</para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -188,6 +193,13 @@ public sealed class Trainer : IDisposable
             double total = 0;
             StepContext ctx = null!;
             long epoch = 0;
+            void Accumulate(IReadOnlyDictionary<string, double> microTerms, IReadOnlyDictionary<string, double>? microScalars, double t)
+            {
+                foreach (var (k, v) in microTerms) terms[k] = terms.GetValueOrDefault(k) + v / n;
+                foreach (var (k, v) in microScalars ?? new Dictionary<string, double>()) scalars[k] = scalars.GetValueOrDefault(k) + v / n;
+                total += t / n;
+            }
+            var pending = new List<(StepValues layout, Tensor packed)>();   // per micro-batch: [values…, total] on the device
             try
             {
                 for (int micro = 0; micro < n; micro++)
@@ -197,15 +209,33 @@ public sealed class Trainer : IDisposable
                     epoch = batch.Epoch;
                     ctx = new StepContext { Schedule = values, MicroBatch = micro, MicroBatches = n, Generator = Generator, Config = _c, Device = Device };
                     var r = _step.Step(batch, ctx);
-                    foreach (var (k, v) in r.Terms) Guard($"loss term '{k}'", v, values.Step, lastCheckpoint);
-                    double t = r.Loss.item();
-                    Guard("the total loss", t, values.Step, lastCheckpoint);
+                    if (r.Values is { } sv)
+                        using (torch.no_grad())
+                            pending.Add((sv, torch.cat([sv.Packed, r.Loss.detach().reshape([1])]).DetachFromDisposeScope()));
+                    else
+                    {
+                        // A step that reports host values (stand-ins in tests) made its own reads; the total is one more.
+                        foreach (var (k, v) in r.Terms) Guard($"loss term '{k}'", v, values.Step, lastCheckpoint);
+                        double t = r.Loss.item();   // sync point: host-valued steps only
+                        Guard("the total loss", t, values.Step, lastCheckpoint);
+                        Accumulate(r.Terms, r.Scalars, t);
+                    }
                     (n == 1 ? r.Loss : r.Loss.mul(1f / n)).backward();
-                    foreach (var (k, v) in r.Terms) terms[k] = terms.GetValueOrDefault(k) + v / n;
-                    foreach (var (k, v) in r.Scalars ?? new Dictionary<string, double>()) scalars[k] = scalars.GetValueOrDefault(k) + v / n;
-                    total += t / n;
                 }
-                double gradNorm = GradClip.clip_grad_norm_(_trainable, _c.Optim.ClipGrad ?? double.PositiveInfinity);
+                // The one device→host read of the step: every gradient's norm and every micro-batch's loss values together.
+                using var packedAll = pending.Count == 0 ? null : Packed(pending);
+                double gradNorm = GradClip.clip_grad_norm_(_trainable, _c.Optim.ClipGrad ?? double.PositiveInfinity, packedAll, out var read);
+                foreach (var (_, packed) in pending) packed.Dispose();
+                int at = 0;
+                foreach (var (layout, _) in pending)
+                {
+                    var (microTerms, microScalars) = layout.Split(read, at);
+                    at += layout.TermNames.Count + layout.ScalarNames.Count;
+                    double t = read[at++];
+                    foreach (var (k, v) in microTerms) Guard($"loss term '{k}'", v, values.Step, lastCheckpoint);
+                    Guard("the total loss", t, values.Step, lastCheckpoint);
+                    Accumulate(microTerms, microScalars, t);
+                }
                 Guard("the gradient norm", gradNorm, values.Step, lastCheckpoint);
                 Optimizer.step();
                 _step.AfterOptimizerStep(ctx);
@@ -245,6 +275,13 @@ public sealed class Trainer : IDisposable
         Say(peak.ToString());
         Say($"done: {StepsDone} steps in {clock.Elapsed.TotalMinutes:F1} min; checkpoint {lastCheckpoint}");
         return new TrainingOutcome(TrainingStatus.Completed, StepsDone, lastCheckpoint, null);
+    }
+
+    /// <summary>The micro-batches' packed values end to end (one tensor for the single read).</summary>
+    static Tensor Packed(List<(StepValues layout, Tensor packed)> pending)
+    {
+        using var noGrad = torch.no_grad();
+        return torch.cat(pending.Select(p => p.packed).ToList());
     }
 
     static void Guard(string what, double value, long step, string? lastGood)

@@ -88,7 +88,7 @@ public sealed class BlockMaskGenerator
                 throw new ArgumentException($"BlockMaskGenerator.Generate: noise {Shape.Format(noise.shape)} must be (B, blocks) = ({batch}, {num_blocks})");
             noiseTensor = noise;
         }
-        var scores = noiseTensor.cpu().ToArray();
+        var scores = noiseTensor.cpu().ToArray();   // sync point: the block ranking runs on the host (B × blocks uniforms)
         Tensor? uncertainMap = null, uncertainBlocks = null;
         if (strategy == MaskStrategy.Uncertain)
         {
@@ -119,7 +119,7 @@ public sealed class BlockMaskGenerator
             var u = CamLabels.ValidCam(auxCam, clsLabels).amax([1]);               // (B, H, W)
             map = u.gt(low_threshold).mul(u.lt(high_threshold)).to(DType.Int32).MoveToOuterDisposeScope();
         }
-        var flags = map.cpu().ToIntArray();
+        var flags = map.cpu().ToIntArray();   // sync point: the uncertain map (B, h, w) is read to count uncertain tokens per block on the host
         var blocks = new int[b * num_blocks];
         float sy = (float)h / blocks_per_side, sx = (float)w / blocks_per_side;   // torch's nearest scale, in float
         for (int n = 0; n < b; n++)
