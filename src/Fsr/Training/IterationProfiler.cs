@@ -15,7 +15,7 @@ namespace FsrNative.Fsr.Training;
 /// </summary>
 public static class IterationProfiler
 {
-    public sealed record Result(PhaseTimes Phases, double WallPerIteration, double CpuPerIteration, long Iteration, string LoadBefore, string LoadAfter, long PeakTensorBytes, long PeakRssBytes);
+    public sealed record Result(PhaseTimes Phases, double WallPerIteration, double CpuPerIteration, long Iteration, string LoadBefore, string LoadAfter, PeakMemory Peak);
 
     /// <summary>The first iteration with every term on and the uncertain mask (clamped to the run's length).</summary>
     public static long ProfileIteration(FsrConfig c)
@@ -36,7 +36,7 @@ public static class IterationProfiler
         using var batch = RandomBatch(c, device, generator);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"profiling {steps} iterations (+1 warm-up) at iteration {iteration}: {c.Data.BatchSize} images × 2 views of {c.Data.InputSize} px, width {c.Model.EmbedDim}, depth {c.Model.Depth}, {step.Student.num_parameters() / 1e6:F1} M parameters, mask {values.MaskStrategy}, device {device}"));
-        var phases = new PhaseTimes { TrackMemory = true };
+        var phases = new PhaseTimes { TrackMemory = true, MemoryDevice = device };
         string loadBefore = LoadAverage();
         double wall = 0, cpu = 0;
         for (int i = 0; i <= steps; i++)
@@ -62,8 +62,9 @@ public static class IterationProfiler
             }
         }
         var result = new Result(phases, wall / steps, cpu / steps, iteration, loadBefore, LoadAverage(),
-            phases.PeakBytes.Values.DefaultIfEmpty(CpuAllocator.Stats.PeakBytes).Max(), Process.GetCurrentProcess().PeakWorkingSet64);
+            new PeakMemory(device, phases.PeakBytes.Values.DefaultIfEmpty(device.Backend.MemoryStats.PeakBytes).Max(), PeakMemory.ProcessPeakRssBytes()));
         Print(result, steps, output);
+        output.WriteLine($"allocator ({device}): {device.Backend.MemoryStats}" + (device.IsCpu ? $", dropped {CpuAllocator.Pool.Evicted.Arrays} arrays ({CpuAllocator.Pool.Evicted.Bytes / 1048576.0:F0} MiB), {CpuAllocator.Pool.Evicted.Collections} collections" : ""));
         return result;
     }
 
@@ -75,7 +76,7 @@ public static class IterationProfiler
                 $"{phase,-16} {w / steps,10:F4} {c / steps,10:F4} {c / steps / Math.Max(1e-12, r.CpuPerIteration),9:P1} {r.Phases.PeakBytes.GetValueOrDefault(phase) / 1048576.0,9:F0}"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"iteration",-16} {r.WallPerIteration,10:F4} {r.CpuPerIteration,10:F4}"));
         o.WriteLine($"load average before: {r.LoadBefore}; after: {r.LoadAfter}; CPUs: {Environment.ProcessorCount}");
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak tensor memory {r.PeakTensorBytes / 1048576.0:F0} MiB, peak RSS {r.PeakRssBytes / 1048576.0:F0} MiB"));
+        o.WriteLine(r.Peak.ToString());
     }
 
     static string LoadAverage()

@@ -7,8 +7,8 @@ namespace FsrNative.Fsr.Training;
 /// wall-clock seconds and process CPU seconds (all threads — the engine's kernels run on a thread pool, so one thread's
 /// CPU time would miss most of the work; on a machine shared with other jobs the CPU time is the steadier figure).
 /// Phases are timed on the host; GPU work is only counted where a phase ends by reading a result back. With
-/// <see cref="TrackMemory"/> each phase also records the peak of the CPU allocator's bytes in use while it ran (the
-/// allocator's peak counter is reset at every phase start, so only use it while profiling).
+/// <see cref="TrackMemory"/> each phase also records the peak of <see cref="MemoryDevice"/>'s allocator bytes in use
+/// while it ran (the allocator's peak counter is reset at every phase start, so only use it while profiling).
 /// </summary>
 public sealed class PhaseTimes
 {
@@ -19,10 +19,13 @@ public sealed class PhaseTimes
     readonly Dictionary<string, (double wall, double cpu, long count)> _sums = new();
     readonly Dictionary<string, long> _peaks = new();
 
-    /// <summary>Record each phase's peak tensor memory (resets <see cref="CpuAllocator"/>'s peak counter per phase).</summary>
+    /// <summary>Record each phase's peak tensor memory (resets <see cref="MemoryDevice"/>'s peak counter per phase).</summary>
     public bool TrackMemory { get; init; }
 
-    /// <summary>The largest CPU-allocator bytes in use seen during each phase (with <see cref="TrackMemory"/>).</summary>
+    /// <summary>Whose allocator <see cref="TrackMemory"/> reads (the step's device).</summary>
+    public Device MemoryDevice { get; init; } = Device.CPU;
+
+    /// <summary>The largest allocator bytes in use seen during each phase (with <see cref="TrackMemory"/>).</summary>
     public IReadOnlyDictionary<string, long> PeakBytes => _peaks;
 
     /// <summary>Starts timing <paramref name="phase"/>; disposing the result adds the elapsed times.</summary>
@@ -56,7 +59,7 @@ public sealed class PhaseTimes
         internal Measurement(PhaseTimes owner, string phase)
         {
             _owner = owner; _phase = phase; _start = Stopwatch.GetTimestamp(); _cpu = ProcessCpuSeconds();
-            if (owner.TrackMemory) CpuAllocator.ResetPeak();
+            if (owner.TrackMemory) owner.MemoryDevice.Backend.ResetPeakMemoryStats();
         }
 
         public void Dispose()
@@ -64,7 +67,7 @@ public sealed class PhaseTimes
             if (_owner is null) return;
             _owner.Add(_phase, Stopwatch.GetElapsedTime(_start).TotalSeconds, ProcessCpuSeconds() - _cpu);
             if (_owner.TrackMemory)
-                _owner._peaks[_phase] = Math.Max(_owner._peaks.GetValueOrDefault(_phase), CpuAllocator.Stats.PeakBytes);
+                _owner._peaks[_phase] = Math.Max(_owner._peaks.GetValueOrDefault(_phase), _owner.MemoryDevice.Backend.MemoryStats.PeakBytes);
         }
     }
 }

@@ -268,7 +268,11 @@ public sealed class Trainer : IDisposable
             long ei = _c.Eval.Interval ?? 0;
             if (_o.Evaluator is not null && (last || (ei > 0 && StepsDone % ei == 0))) Evaluate(last, metrics, Say);
         }
-        metrics.Write(new JsonObject { ["event"] = "end", ["step"] = StepsDone, ["elapsed_s"] = clock.Elapsed.TotalSeconds });
+        var peak = PeakMemory.Measure(Device);
+        var end = new JsonObject { ["event"] = "end", ["step"] = StepsDone, ["elapsed_s"] = clock.Elapsed.TotalSeconds };
+        peak.AddTo(end);
+        metrics.Write(end);
+        Say(peak.ToString());
         Say($"done: {StepsDone} steps in {clock.Elapsed.TotalMinutes:F1} min; checkpoint {lastCheckpoint}");
         return new TrainingOutcome(TrainingStatus.Completed, StepsDone, lastCheckpoint, null);
     }

@@ -22,7 +22,11 @@ public partial interface IBackend
     /// <summary>Uninitialised storage for <paramref name="length"/> 4-byte elements, from the caching allocator.</summary>
     Storage Allocate(int length);
 
+    /// <summary>The caching allocator's counters (bytes of capacity in use, their peak, cached bytes, hits, misses).</summary>
     MemoryStats MemoryStats { get; }
+
+    /// <summary>Restarts <see cref="MemoryStats"/>'s peak from the bytes in use now.</summary>
+    void ResetPeakMemoryStats();
 
     /// <summary>Waits for all queued work. A sync point: callers name why they need it.</summary>
     void Synchronize();

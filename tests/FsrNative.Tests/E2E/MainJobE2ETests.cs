@@ -87,6 +87,13 @@ public class MainJobE2ETests
             Assert.Contains($"report: {report}", text);
             Assert.True(text.IndexOf("report: ", StringComparison.Ordinal) > text.LastIndexOf("\nmIoU", StringComparison.Ordinal));
             Assert.StartsWith("done: ", text.TrimEnd().Split('\n')[^1]);
+            // Peak memory: printed before the closing line and in the metrics' end event.
+            Assert.Matches(@"peak tensor memory \(cpu\) \d+ MiB, peak process RSS (\d+ MiB|n/a)", text);
+            var end = MetricsLog.Read(full.MetricsPath)[^1];
+            Assert.Equal("end", (string?)end["event"]);
+            Assert.Equal("cpu", (string?)end["peak_tensor_device"]);
+            Assert.True(end["peak_tensor_bytes"]!.GetValue<long>() > 0);
+            if (OperatingSystem.IsLinux()) Assert.True(end["peak_rss_bytes"]!.GetValue<long>() >= end["peak_tensor_bytes"]!.GetValue<long>() / 2);
             string html = File.ReadAllText(report);
             Assert.Contains($"step {Steps}", html);
             Assert.Contains("trivial baselines", html);

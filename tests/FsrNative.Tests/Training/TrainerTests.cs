@@ -73,6 +73,9 @@ public class TrainerTests
         Assert.Equal("start", (string?)f.Metrics[0]["event"]);
         Assert.Equal(4, f.Metrics[0]["param_groups"]!.AsArray().Count);
         Assert.Equal("end", (string?)f.Metrics[^1]["event"]);
+        Assert.Equal("cpu", (string?)f.Metrics[^1]["peak_tensor_device"]);
+        Assert.True(f.Metrics[^1]["peak_tensor_bytes"]!.GetValue<long>() > 0);
+        Assert.True(f.Metrics[^1].ContainsKey("peak_rss_bytes"));
         Assert.Equal([3L, 6L, 8L], f.Metrics.Where(l => (string?)l["event"] == "checkpoint").Select(l => l["step"]!.GetValue<long>()));
 
         // checkpoints: every 3 steps and at the end, the newest 3 kept.

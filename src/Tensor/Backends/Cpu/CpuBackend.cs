@@ -18,6 +18,7 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public Device Device => Device.CPU;
     public MemoryStats MemoryStats => CpuAllocator.Stats;
+    public void ResetPeakMemoryStats() => CpuAllocator.ResetPeak();
     public void Synchronize() { }
 
     public Storage Allocate(int length) => new CpuStorage(CpuAllocator.Rent(length), length);
