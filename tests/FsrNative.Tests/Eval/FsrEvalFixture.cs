@@ -35,6 +35,8 @@ public static class FsrEvalFixture
         Set("model.dec_channels", "6"); Set("model.dec_dilation", "2"); Set("model.drop_path_rate", "0.5");
         Set("mask.block_size", "16"); Set("optim.max_iters", "4"); Set("run.out", outFolder); Set("run.device", "cpu");
         Set("run.progress", "none"); Set("run.name", "run"); Set("run.checkpoint_interval", "2"); Set("eval.interval", "2");
+        // The paper's three CAM scales (the synthetic preset trains with one), so validation exercises the multi-scale path.
+        Set("cam.cam_scales", "1,0.5,1.5");
         foreach (var (p, v) in extra) Set(p, v);
         return ConfigLoader.Load("synthetic", null, overrides);
     }

@@ -28,7 +28,7 @@ public class FsrEvaluatorTests
     /// normalised, the decoder at the grid, logits upsampled bilinearly to the label size, argmax; the multi-scale CAM
     /// of <see cref="MultiScaleCam"/> (training scales, flip-max, scale-sum, min-max) in single-threshold mode (bkg 0.5)
     /// with the image's ground-truth labels. Returns (decoder mIoU, CAM mIoU, aux CAM mIoU).</summary>
-    static (double seg, double cam, double aux) ByHand(WsssNetwork network, SegmentationDataset val)
+    static (double seg, double cam, double aux) ByHand(WsssNetwork network, SegmentationDataset val, IReadOnlyList<double> camScales)
     {
         int k = val.Classes.NumLabels;
         var seg = new ConfusionMatrix(k);
@@ -48,7 +48,7 @@ public class FsrEvaluatorTests
             var x = torch.tensor(norm, 1, 3, h, w);   // the synthetic images are already input_size (32) square
             var logits = torch.nn.functional.interpolate(network.forward_segmentation(x).segOut, [h, w], mode: "bilinear", align_corners: false);
             seg.Add(sample.Mask!, logits.argmax(1).ToIntArray().Select(v => (byte)v).ToArray());
-            var (top, auxCam) = MultiScaleCam.Compute(network, x);
+            var (top, auxCam) = MultiScaleCam.Compute(network, x, camScales);
             cam.Add(sample.Mask!, CamLabels(top, sample.Labels));
             aux.Add(sample.Mask!, CamLabels(auxCam, sample.Labels));
         }
@@ -105,7 +105,7 @@ public class FsrEvaluatorTests
 
         // The teacher (random weights, stochastic depth 0.5 in training mode) is scored in evaluation mode.
         var val = TrainingData.Open(config, "val");
-        var (seg, cam, aux) = ByHand(teacher, val);
+        var (seg, cam, aux) = ByHand(teacher, val, config.Cam.CamScales);
         Assert.Equal(seg, scores["teacher.seg_miou"], 12);
         Assert.Equal(cam, scores["teacher.cam_miou"], 6);
         Assert.Equal(aux, scores["teacher.aux_cam_miou"], 6);

@@ -49,7 +49,7 @@ public class ConfigTests
         Assert.Equal(75, c.Optim.WarmupIters);
         Assert.Equal(100, c.Losses.SegStart);
         Assert.Equal(100, c.Eval.Interval);
-        Assert.Contains("synthetic-s0-64px-1000-100", c.Data.Root);
+        Assert.Contains("synthetic-s0-64px-3000-100", c.Data.Root);
         // The voc preset fixes warm-up and stages (train_voc.py's absolute numbers) and derives the rest.
         var root = TrainingFixture.NewOutFolder();
         string weights = Path.Combine(root, "vit.safetensors");
