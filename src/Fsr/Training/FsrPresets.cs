@@ -66,11 +66,12 @@ public static class FsrPresets
     /// (`--profile-steps`); one scale with its flip costs about a third of that, which pays for the extra steps (the
     /// effect of the scales alone was not isolated). 3,000 rather than 1,000 training images, so the 12,800 images a
     /// run draws are about 4 passes over the set rather than 13.</para>
-    /// <para>Measured (`fsr train`, shared 2-core machine, 2026-11-28, load average ≈ 27 from other builds): 7 min 44 s wall
-    /// including dataset generation, 507 s user + 54 s system CPU, 262 MiB peak RSS; final validation (100 images):
-    /// student decoder mIoU 19.48 %, CAM 22.94 %, aux CAM 21.21 %, teacher 18.62 / 22.83 / 21.39 %; trivial baselines
-    /// all-background 12.79 %, best single class 0.40 %. The previous default (1,000 images, three CAM scales, 1,600
-    /// steps; 4 min 15 s at load 3–5) reached 14.29 / 20.65 / 20.17 %. Checks that ruled out the data path: image labels
+    /// <para>Measured (`dotnet run -c Release --project src/Fsr -- train` from a fresh clone, shared 2-core machine,
+    /// 2026-11-28, load average 5–20): 8 min 35 s wall (build ≈ 35 s, dataset 7 s, training and validation 7.9 min),
+    /// 592 s user + 80 s system CPU, 292 MiB peak RSS; final validation (100 images): student decoder mIoU 19.48 %, CAM
+    /// 22.94 %, aux CAM 21.21 %, teacher 18.62 / 22.83 / 21.39 % (CAMs at the one training scale; with the paper's three:
+    /// 24.66 / 22.43 %); trivial baselines all-background 12.79 %, best single class 0.40 %. The previous default
+    /// (1,000 images, three CAM scales, 1,600 steps; 4 min 15 s at load 3–5) reached 14.29 / 20.65 / 20.17 %. Checks that ruled out the data path: image labels
     /// match the masks (label c ↔ mask value c + 1, 0 mismatches in 200 images); 16 memorised training images (MLSM
     /// 0.06) still give CAM mIoU 11.3 % on those same images, their CAMs covering the typical background of each class
     /// (context, not a bug).</para>
