@@ -334,7 +334,7 @@ def run(a):
     print(f"fsr_step: {out.get('fsr_step_ms', float('nan')):.1f} ms/iteration, peak {out['peak_mem_bytes'] / 2**20:.0f} MiB "
           f"({out['peak_mem_kind']})" + (f", FAILED: {out['error']}" if "error" in out else f", loss {out['loss']:.4f}"))
     # compare.py reads "results" (the format of torch_ops.py and the GPU runner).
-    row = dict(name=out["name"], shape=out["shape"], peak_mem_bytes=out["peak_mem_bytes"])
+    row = dict(name=out["name"], shape=out["shape"], peak_mem_bytes=out["peak_mem_bytes"], peak_mem_kind=out["peak_mem_kind"])
     row.update({"ms": out["fsr_step_ms"]} if "fsr_step_ms" in out else {"error": out["error"]})
     out["results"] = [row]
     if a.json:

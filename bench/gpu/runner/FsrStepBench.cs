@@ -111,6 +111,8 @@ static class FsrStepBench
         if (t is not null) w.WriteNumber("ms", t.MillisecondsPerIteration);
         else w.WriteString("error", error);
         w.WriteNumber("peak_mem_bytes", peak);
+        w.WriteString("peak_mem_kind", "device allocator");
+        if (t?.PeakRssBytes is long rowRss) w.WriteNumber("peak_rss_bytes", rowRss);   // compare.py's CPU rows: RSS vs RSS
         w.WriteEndObject();
         w.WriteEndArray();
         w.WriteEndObject();

@@ -21,7 +21,7 @@ using F = FsrNative.torch.nn.functional;
 ///                                                  one FSR training iteration at the voc shape (FsrStepBench)
 ///   FsrNative.GpuRunner ptx [--isa 8.8]            compile every [GpuKernel] to PTX for sm_80 (no GPU needed)
 ///   FsrNative.GpuRunner dry-run                    what runs without a GPU: probe, lists, PTX, a check and every
-///                                                  benchmark at a tiny shape on ILGPU's CPU accelerator
+///                                                  benchmark (fsr-step too) at a tiny shape on ILGPU's CPU accelerator
 /// </code>
 /// Exit code: 0 all passed, 1 a check failed, 2 no usable CUDA device (checks/bench), 3 bad arguments.
 /// </summary>
@@ -237,6 +237,9 @@ public static class Program
         // The harness and a few checks, in this build, on ILGPU's CPU accelerator (the emulator) instead of cuda.
         rc |= RunChecks(Device.IlgpuCpu, null, ["elementwise/unary-views", "softmax/infinities", "matmul/linear", "attention/fully-masked-rows"]);
         rc |= RunBench(Device.IlgpuCpu, null, json, 0, smoke: true);
+        // The FSR step (src/Fsr in this trimmed build) at a tiny shape, one CAM scale, one iteration on the emulator (~25 s).
+        rc |= FsrStepBench.Run(Device.IlgpuCpu, new FsrStepBench.Options(Batch: 1, Size: 64, Dim: 48, Depth: 4, Heads: 4, CamScales: [1.0], Warmup: 0, Steps: 1),
+            json is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(json))!, "ours-fsr-step-dry.json"));
         Console.WriteLine(rc == 0 ? "dry run OK" : "dry run FAILED");
         return rc;
     }
