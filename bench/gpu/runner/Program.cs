@@ -17,9 +17,11 @@ using F = FsrNative.torch.nn.functional;
 ///   FsrNative.GpuRunner probe                      the CUDA driver and ILGPU's view of each device
 ///   FsrNative.GpuRunner checks [--filter S]        the Cuda checks on cuda:0 (FSR_CUDA_DEVICE) vs the CPU backend
 ///   FsrNative.GpuRunner bench [--json F] [--filter S] [--min-ms N]   time our kernels on the GPU
+///   FsrNative.GpuRunner fsr-step [--device D] [--batch N] [--size S] [--dim/--depth/--heads …] [--steps N] [--json F]
+///                                                  one FSR training iteration at the voc shape (FsrStepBench)
 ///   FsrNative.GpuRunner ptx [--isa 8.8]            compile every [GpuKernel] to PTX for sm_80 (no GPU needed)
 ///   FsrNative.GpuRunner dry-run                    what runs without a GPU: probe, lists, PTX, a check and every
-///                                                  benchmark at a tiny shape on ILGPU's CPU accelerator
+///                                                  benchmark (fsr-step too) at a tiny shape on ILGPU's CPU accelerator
 /// </code>
 /// Exit code: 0 all passed, 1 a check failed, 2 no usable CUDA device (checks/bench), 3 bad arguments.
 /// </summary>
@@ -29,7 +31,7 @@ public static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.WriteLine("usage: FsrNative.GpuRunner probe | checks [--filter S] | bench [--json FILE] [--filter S] [--min-ms N] | ptx [--isa X.Y] | dry-run | list");
+            Console.WriteLine("usage: FsrNative.GpuRunner probe | checks [--filter S] | bench [--json FILE] [--filter S] [--min-ms N] | fsr-step [--device cuda|cpu|ilgpu-cpu] [--batch N] [--size S] [--dim D --depth L --heads H --patch P] [--block-size B] [--cam-scales 1,0.5,1.5] [--warmup N] [--steps N] [--dtype fp32|bf16] [--json FILE] | ptx [--isa X.Y] | dry-run | list");
             return args.Length == 0 ? 3 : 0;
         }
         string? Opt(string name) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
@@ -44,6 +46,11 @@ public static class Program
                 case "bench":
                     return RequireCuda() ?? RunBench(CudaChecks.Target, filter, Opt("--json"),
                         double.Parse(Opt("--min-ms") ?? "300", CultureInfo.InvariantCulture), smoke: false);
+                case "fsr-step":
+                {
+                    var device = Opt("--device") is { } d ? Device.Parse(d) : CudaChecks.Target;
+                    return (device.Type == DeviceType.Cuda ? RequireCuda() : null) ?? FsrStepBench.Run(device, FsrStepBench.Options.Parse(Opt), Opt("--json"));
+                }
                 case "ptx": return Ptx(Opt("--isa") ?? "8.8");
                 case "dry-run": return DryRun(Opt("--json"));
                 default: Console.Error.WriteLine($"unknown command '{args[0]}'"); return 3;
@@ -230,6 +237,9 @@ public static class Program
         // The harness and a few checks, in this build, on ILGPU's CPU accelerator (the emulator) instead of cuda.
         rc |= RunChecks(Device.IlgpuCpu, null, ["elementwise/unary-views", "softmax/infinities", "matmul/linear", "attention/fully-masked-rows"]);
         rc |= RunBench(Device.IlgpuCpu, null, json, 0, smoke: true);
+        // The FSR step (src/Fsr in this trimmed build) at a tiny shape, one CAM scale, one iteration on the emulator (~25 s).
+        rc |= FsrStepBench.Run(Device.IlgpuCpu, new FsrStepBench.Options(Batch: 1, Size: 64, Dim: 48, Depth: 4, Heads: 4, CamScales: [1.0], Warmup: 0, Steps: 1),
+            json is null ? null : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(json))!, "ours-fsr-step-dry.json"));
         Console.WriteLine(rc == 0 ? "dry run OK" : "dry run FAILED");
         return rc;
     }

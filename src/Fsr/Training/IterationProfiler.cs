@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using FsrNative.Data.Loading;
 using FsrNative.Data.Transforms;
+using FsrNative.Optim;
 
 namespace FsrNative.Fsr.Training;
 
@@ -27,45 +28,103 @@ public static class IterationProfiler
     public static Result Run(FsrConfig c, Device device, int steps, TextWriter output)
     {
         if (steps < 1) throw new ConfigException([$"--profile-steps {steps}: must be ≥ 1"]);
-        using var step = new FsrTrainingStep(c, device);
-        var schedule = new TrainingSchedule(c);
-        using var optimizer = FsrParamGroups.CreateOptimizer(step.Parameters, schedule, c.Optim);
-        long iteration = ProfileIteration(c);
-        var values = schedule.At(iteration);
-        var generator = new Generator(c.Run.Seed);
-        using var batch = RandomBatch(c, device, generator);
+        using var it = new Iterations(c, device);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"profiling {steps} iterations (+1 warm-up) at iteration {iteration}: {c.Data.BatchSize} images × 2 views of {c.Data.InputSize} px, width {c.Model.EmbedDim}, depth {c.Model.Depth}, {step.Student.num_parameters() / 1e6:F1} M parameters, mask {values.MaskStrategy}, device {device}"));
+            $"profiling {steps} iterations (+1 warm-up) at iteration {it.Iteration}: {c.Data.BatchSize} images × 2 views of {c.Data.InputSize} px, width {c.Model.EmbedDim}, depth {c.Model.Depth}, {it.Step.Student.num_parameters() / 1e6:F1} M parameters, mask {it.Values.MaskStrategy}, device {device}"));
         var phases = new PhaseTimes { TrackMemory = true, MemoryDevice = device };
         string loadBefore = LoadAverage();
         double wall = 0, cpu = 0;
         for (int i = 0; i <= steps; i++)
         {
             bool timed = i > 0;
-            step.Timings = timed ? phases : null;
-            var ctx = new StepContext { Schedule = values, MicroBatch = 0, MicroBatches = 1, Generator = generator, Config = c, Device = device };
             long start = Stopwatch.GetTimestamp();
             double cpu0 = PhaseTimes.ProcessCpuSeconds();
-            for (int k = 0; k < optimizer.param_groups.Count; k++) optimizer.param_groups[k].lr = values.GroupLr[k];
-            optimizer.zero_grad();
-            using (var scope = torch.NewDisposeScope())
-            {
-                var r = step.Step(batch, ctx);
-                using (timed ? phases.Measure("backward") : default) r.Loss.backward();
-                using (timed ? phases.Measure("optimizer") : default) optimizer.step();
-                step.AfterOptimizerStep(ctx);
-            }
+            it.Run(timed ? phases : null);
             if (timed)
             {
                 wall += Stopwatch.GetElapsedTime(start).TotalSeconds;
                 cpu += PhaseTimes.ProcessCpuSeconds() - cpu0;
             }
         }
-        var result = new Result(phases, wall / steps, cpu / steps, iteration, loadBefore, LoadAverage(),
+        var result = new Result(phases, wall / steps, cpu / steps, it.Iteration, loadBefore, LoadAverage(),
             new PeakMemory(device, phases.PeakBytes.Values.DefaultIfEmpty(device.Backend.MemoryStats.PeakBytes).Max(), PeakMemory.ProcessPeakRssBytes()));
         Print(result, steps, output);
         output.WriteLine($"allocator ({device}): {device.Backend.MemoryStats}" + (device.IsCpu ? $", dropped {CpuAllocator.Pool.Evicted.Arrays} arrays ({CpuAllocator.Pool.Evicted.Bytes / 1048576.0:F0} MiB), {CpuAllocator.Pool.Evicted.Collections} collections" : ""));
         return result;
+    }
+
+    /// <summary>What <see cref="Time"/> measured: milliseconds per iteration, the device allocator's peak bytes in use
+    /// over the whole run (model, warm-up and timed iterations), the process's peak RSS, the profiled iteration and the
+    /// student's parameter count.</summary>
+    public sealed record Timing(double MillisecondsPerIteration, long PeakTensorBytes, long? PeakRssBytes, long Iteration, long Parameters);
+
+    /// <summary>
+    /// The GPU runner's <c>fsr_step</c> benchmark (bench/gpu, docs/gpu.md): the iterations of <see cref="Run"/> without
+    /// per-phase timing (which would reset the peak counter per phase), <paramref name="warmup"/> untimed, then
+    /// <paramref name="steps"/> back to back with the device synchronised only before and after the timed loop — so the
+    /// time includes all queued GPU work and the step keeps only its own sync points (docs/gpu.md, "Sync points").
+    /// The peak counter is restarted before the model is built (as <c>torch.cuda.max_memory_allocated</c> of a fresh process).
+    /// </summary>
+    public static Timing Time(FsrConfig c, Device device, int warmup, int steps)
+    {
+        if (warmup < 0 || steps < 1) throw new ArgumentException($"IterationProfiler.Time: warmup {warmup} must be ≥ 0 and steps {steps} ≥ 1");
+        device.Backend.ResetPeakMemoryStats();
+        using var it = new Iterations(c, device);
+        for (int i = 0; i < warmup; i++) it.Run(null);
+        device.Backend.Synchronize();   // sync point: timing only
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < steps; i++) it.Run(null);
+        device.Backend.Synchronize();   // sync point: timing only
+        double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
+        return new Timing(ms, device.Backend.MemoryStats.PeakBytes, PeakMemory.ProcessPeakRssBytes(), it.Iteration, it.Step.Student.num_parameters());
+    }
+
+    /// <summary>The step, optimiser, schedule values and random batch of a profiling run; <see cref="Run"/> is one
+    /// iteration as the trainer makes it (LRs, zero_grad, step, backward, AdamW, EMA) inside a dispose scope.</summary>
+    sealed class Iterations : IDisposable
+    {
+        readonly FsrConfig _config;
+        readonly Device _device;
+        readonly AdamW _optimizer;
+        readonly Generator _generator;
+        readonly Batch _batch;
+
+        public Iterations(FsrConfig c, Device device)
+        {
+            _config = c;
+            _device = device;
+            Step = new FsrTrainingStep(c, device);
+            var schedule = new TrainingSchedule(c);
+            _optimizer = FsrParamGroups.CreateOptimizer(Step.Parameters, schedule, c.Optim);
+            Iteration = ProfileIteration(c);
+            Values = schedule.At(Iteration);
+            _generator = new Generator(c.Run.Seed);
+            _batch = RandomBatch(c, device, _generator);
+        }
+
+        public FsrTrainingStep Step { get; }
+        public long Iteration { get; }
+        public ScheduleValues Values { get; }
+
+        public void Run(PhaseTimes? phases)
+        {
+            Step.Timings = phases;
+            var ctx = new StepContext { Schedule = Values, MicroBatch = 0, MicroBatches = 1, Generator = _generator, Config = _config, Device = _device };
+            for (int k = 0; k < _optimizer.param_groups.Count; k++) _optimizer.param_groups[k].lr = Values.GroupLr[k];
+            _optimizer.zero_grad();
+            using var scope = torch.NewDisposeScope();
+            var r = Step.Step(_batch, ctx);
+            using (phases?.Measure("backward") ?? default) r.Loss.backward();
+            using (phases?.Measure("optimizer") ?? default) _optimizer.step();
+            Step.AfterOptimizerStep(ctx);
+        }
+
+        public void Dispose()
+        {
+            _batch.Dispose();
+            _optimizer.Dispose();
+            Step.Dispose();
+        }
     }
 
     static void Print(Result r, int steps, TextWriter o)
