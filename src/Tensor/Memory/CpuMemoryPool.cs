@@ -44,10 +44,12 @@ public sealed class CpuMemoryPool
 
     /// <summary>In use + cached bytes may reach this multiple of the largest in-use bytes seen (the budget) before
     /// cached arrays are dropped to make room for a fresh one. Measured on the FSR profiling configurations
-    /// (docs/training.md §Profiling): at 1.25 hundreds of arrays per iteration are dropped and allocated again at no
-    /// measurable CPU cost; 1.5 drops few but lets the cache grow further (config (c): peak RSS within 3% either way,
-    /// no budget 2% lower but unbounded over a long run); 1.1 cut (d)'s peak RSS the most.</summary>
-    public double BudgetFactor { get; set; } = 1.25;
+    /// (docs/training.md §Profiling): hundreds of arrays per iteration are dropped and allocated again at no measurable
+    /// CPU cost; 1.5 lets the cache grow further; 1.25 with a collection every 128 MiB dropped left (c) at 1.9 GiB RSS
+    /// and (d) at 5.4 GiB; 1.05 with a collection every 32 MiB (<see cref="CollectAfterEvictedBytes"/>) brought
+    /// (b) / (c) / (d) to 552 / 1,697 / 4,814 MiB at the same CPU seconds per iteration (2.77 vs 2.82; 10.4 vs 9.9; 76.1
+    /// vs 72.8–80.2 s, all within the load's noise).</summary>
+    public double BudgetFactor { get; set; } = 1.05;
 
     /// <summary>The budget never drops below this many bytes (small processes keep their cache). At 64 MiB the main job
     /// (synthetic preset, 62 MiB peak in use) dropped and re-allocated a quarter of its arrays every iteration: 4× the
@@ -59,8 +61,10 @@ public sealed class CpuMemoryPool
     /// 1.25 on the FSR configurations but raised the in-use peak by 7–9%).</summary>
     public double MaxReuseFactor { get; set; } = 1.25;
 
-    /// <summary>After this many bytes were dropped from the cache, <see cref="Collect"/> runs once.</summary>
-    public long CollectAfterEvictedBytes { get; set; } = 128L << 20;
+    /// <summary>After this many bytes were dropped from the cache, <see cref="Collect"/> runs once (dropped pinned arrays
+    /// are only swept by a full collection, so until then they still count in the RSS; 32 MiB rather than 128 MiB took
+    /// (c) from 1,872 to 1,697 MiB at budget 1.05: 77 collections in 3 iterations of 10 s each).</summary>
+    public long CollectAfterEvictedBytes { get; set; } = 32L << 20;
 
     /// <summary>What returns dropped arrays' memory to the system (default: a blocking full GC). Null: nothing.</summary>
     public Action? Collect { get; set; } = () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
