@@ -89,14 +89,13 @@ public static class Program
         Console.WriteLine($"Cuda checks on {device}: {backend.Accelerator.Name} (CPU backend as reference)");
         int passed = 0, failed = 0;
         var total = Stopwatch.StartNew();
-        foreach (var (name, body) in CudaChecks.All)
+        bool Selected(string name) => (filter is null || name.Contains(filter, StringComparison.OrdinalIgnoreCase)) && (only is null || only.Contains(name));
+        void Check(string name, Action body)
         {
-            if (filter is not null && !name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
-            if (only is not null && !only.Contains(name)) continue;
             var sw = Stopwatch.StartNew();
             try
             {
-                FsrNative.Tests.Parity.ParityHarness.RunOn(device, body);
+                body();
                 passed++;
                 Console.WriteLine($"PASS  {name,-40} {sw.Elapsed.TotalSeconds,7:F2} s");
             }
@@ -107,25 +106,14 @@ public static class Program
                 Console.WriteLine("      " + ex.Message.Replace("\n", "\n      "));
             }
         }
+        foreach (var (name, body) in CudaChecks.All)
+            if (Selected(name)) Check(name, () => FsrNative.Tests.Parity.ParityHarness.RunOn(device, body));
         // The hand-written PTX kernels (kernels-ptx/), forced: only on a CUDA device (they exist for nothing else).
         foreach (var (name, body) in PtxCudaChecks.All)
         {
-            if (filter is not null && !name.Contains(filter, StringComparison.OrdinalIgnoreCase)) continue;
-            if (only is not null && !only.Contains(name)) continue;
+            if (!Selected(name)) continue;
             if (device.Type != DeviceType.Cuda) { Console.WriteLine($"SKIP  {name,-40} (not a CUDA device)"); continue; }
-            var sw = Stopwatch.StartNew();
-            try
-            {
-                body(device);
-                passed++;
-                Console.WriteLine($"PASS  {name,-40} {sw.Elapsed.TotalSeconds,7:F2} s");
-            }
-            catch (Exception ex)
-            {
-                failed++;
-                Console.WriteLine($"FAIL  {name,-40} {sw.Elapsed.TotalSeconds,7:F2} s");
-                Console.WriteLine("      " + ex.Message.Replace("\n", "\n      "));
-            }
+            Check(name, () => body(device));
         }
         Console.WriteLine($"PTX kernel launches: {GpuKernels.Launches}");
         var stats = backend.MemoryStats;
