@@ -1,6 +1,5 @@
 using System.Globalization;
 using FsrNative.Fsr.Training;
-using FsrNative.Optim;
 using Xunit.Abstractions;
 
 namespace FsrNative.Tests.Golden;
@@ -122,13 +121,7 @@ public sealed class TrainingStepBf16GoldenTests(ITestOutputHelper output)
         var g = GoldenFile.Shared;
         var config = Bf16Config(g);
         config.Optim.LegacyFirstMoment = true;
-        using var step = TrainingStepGolden.Step(g, config);
-        var schedule = new TrainingSchedule(config);
-        using var optimizer = FsrParamGroups.CreateOptimizer(step.Parameters, schedule, config.Optim);
-        var trainable = optimizer.param_groups.SelectMany(p => p.Parameters).Where(p => p.requires_grad).ToList();
         long[] iterations = ScheduleGoldenConfig.Iterations(g.Config);
-        using var allNoise = g.Tensor("train.noise");
-        using var batch = TrainingStepGolden.Batch(g);
         var scalars = g.MetadataJson("train_scalars_float64");
         var mask2 = g.Longs("train.mask2");
         var labels = g.Longs("train.pseudo_label1");
@@ -136,21 +129,8 @@ public sealed class TrainingStepBf16GoldenTests(ITestOutputHelper output)
         var worstLoss = new SortedDictionary<string, double>();
         var failures = new List<string>();
 
-        for (int i = 0; i < iterations.Length; i++)
+        using var step = TrainingStepGolden.RunIterations(g, config, (i, trace) =>
         {
-            using var scope = torch.NewDisposeScope();
-            var ctx = TrainingStepGolden.Context(schedule, iterations[i], config);
-            for (int k = 0; k < optimizer.param_groups.Count; k++) optimizer.param_groups[k].lr = ctx.Schedule.GroupLr[k];
-            optimizer.zero_grad();
-            var noise = allNoise.select(0, i).contiguous();
-            step.MaskNoise = _ => noise;
-            var result = step.Step(batch, ctx);
-            result.Loss.backward();
-            GradClip.clip_grad_norm_(trainable, double.PositiveInfinity);
-            optimizer.step();
-            step.AfterOptimizerStep(ctx);
-
-            var trace = step.LastTrace!;
             Discrete($"train.mask2[{i}]", mask2.AsSpan(i * maskSize, maskSize).ToArray(), Ints(trace.Mask2!), failures);
             Discrete($"train.pseudo_label1[{i}]", labels.AsSpan(i * labelSize, labelSize).ToArray(), Ints(trace.PseudoLabels!), failures);
             foreach (var term in new[] { "top_cls", "aux_cls", "cls", "aff", "seg", "reg", "fsr_cls", "fsr_pat", "total" })
@@ -158,7 +138,7 @@ public sealed class TrainingStepBf16GoldenTests(ITestOutputHelper output)
                 double d = Loss($"train.loss.{term}[{i}]", scalars.GetProperty("train.loss." + term)[i].GetDouble(), trace.Losses[term], failures);
                 worstLoss[term] = Math.Max(worstLoss.GetValueOrDefault(term), d);
             }
-        }
+        });
         foreach (var (term, d) in worstLoss) output.WriteLine($"bf16 train.loss.{term}: worst |Δ| {d:E2}");
 
         double worstStudent = 0, worstTeacher = 0;

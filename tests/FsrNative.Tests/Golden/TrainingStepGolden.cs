@@ -2,6 +2,7 @@ using System.Globalization;
 using FsrNative.Data.Loading;
 using FsrNative.Data.Transforms;
 using FsrNative.Fsr.Training;
+using FsrNative.Optim;
 using Xunit.Abstractions;
 
 namespace FsrNative.Tests.Golden;
@@ -45,6 +46,40 @@ static class TrainingStepGolden
     {
         Schedule = schedule.At(iteration), MicroBatch = 0, MicroBatches = 1, Generator = new Generator(config.Run.Seed), Config = config, Device = Device.CPU,
     };
+
+    /// <summary>
+    /// The golden 5-iteration run (README §4.3) driven as the Trainer drives a step: iterations start_iter … start_iter + 4
+    /// on the stored views with the stored draws train.noise replayed; per iteration the four groups' lr from the
+    /// schedule, zero_grad, Step, backward, gradient norm, the trainer's AdamW (FsrParamGroups.CreateOptimizer) step and
+    /// the teacher EMA. <paramref name="check"/>(i, trace) runs after iteration i, inside its dispose scope. Returns the
+    /// step after the last iteration (the caller disposes it) for the final-weight checks.
+    /// </summary>
+    public static FsrTrainingStep RunIterations(GoldenFile g, FsrConfig config, Action<int, FsrStepTrace> check)
+    {
+        var step = Step(g, config);
+        var schedule = new TrainingSchedule(config);
+        using var optimizer = FsrParamGroups.CreateOptimizer(step.Parameters, schedule, config.Optim);
+        var trainable = optimizer.param_groups.SelectMany(p => p.Parameters).Where(p => p.requires_grad).ToList();
+        long[] iterations = ScheduleGoldenConfig.Iterations(g.Config);
+        using var allNoise = g.Tensor("train.noise");
+        using var batch = Batch(g);
+        for (int i = 0; i < iterations.Length; i++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var ctx = Context(schedule, iterations[i], config);
+            for (int k = 0; k < optimizer.param_groups.Count; k++) optimizer.param_groups[k].lr = ctx.Schedule.GroupLr[k];
+            optimizer.zero_grad();
+            var noise = allNoise.select(0, i).contiguous();
+            step.MaskNoise = _ => noise;
+            var result = step.Step(batch, ctx);
+            result.Loss.backward();
+            GradClip.clip_grad_norm_(trainable, double.PositiveInfinity);
+            optimizer.step();
+            step.AfterOptimizerStep(ctx);
+            check(i, step.LastTrace!);
+        }
+        return step;
+    }
 
     /// <summary>A loss value against its reference: relative 1e-5 (loss.reg absolute 1e-7). Returns |Δ|.</summary>
     public static double Loss(ITestOutputHelper output, string name, double reference, double ours)

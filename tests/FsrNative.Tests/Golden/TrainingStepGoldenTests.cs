@@ -1,6 +1,5 @@
 using System.Globalization;
 using FsrNative.Fsr.Training;
-using FsrNative.Optim;
 using Xunit.Abstractions;
 
 namespace FsrNative.Tests.Golden;
@@ -88,34 +87,15 @@ public sealed class TrainingStepGoldenTests(ITestOutputHelper output)
         var g = GoldenFile.Shared;
         var config = TrainingStepGolden.Config(g);
         config.Optim.LegacyFirstMoment = true;
-        using var step = TrainingStepGolden.Step(g, config);
-        var schedule = new TrainingSchedule(config);
-        using var optimizer = FsrParamGroups.CreateOptimizer(step.Parameters, schedule, config.Optim);
-        var trainable = optimizer.param_groups.SelectMany(p => p.Parameters).Where(p => p.requires_grad).ToList();
         long[] iterations = ScheduleGoldenConfig.Iterations(g.Config);
-        using var allNoise = g.Tensor("train.noise");
-        using var batch = TrainingStepGolden.Batch(g);
         var scalars = g.MetadataJson("train_scalars_float64");
         var mask2 = g.Longs("train.mask2");
         var labels = g.Longs("train.pseudo_label1");
         int maskSize = mask2.Length / iterations.Length, labelSize = labels.Length / iterations.Length;
         var worstLoss = new SortedDictionary<string, double>();
 
-        for (int i = 0; i < iterations.Length; i++)
+        using var step = TrainingStepGolden.RunIterations(g, config, (i, trace) =>
         {
-            using var scope = torch.NewDisposeScope();
-            var ctx = TrainingStepGolden.Context(schedule, iterations[i], config);
-            for (int k = 0; k < optimizer.param_groups.Count; k++) optimizer.param_groups[k].lr = ctx.Schedule.GroupLr[k];
-            optimizer.zero_grad();
-            var noise = allNoise.select(0, i).contiguous();
-            step.MaskNoise = _ => noise;
-            var result = step.Step(batch, ctx);
-            result.Loss.backward();
-            GradClip.clip_grad_norm_(trainable, double.PositiveInfinity);
-            optimizer.step();
-            step.AfterOptimizerStep(ctx);
-
-            var trace = step.LastTrace!;
             Assert.Equal(mask2.AsSpan(i * maskSize, maskSize).ToArray().Select(x => (int)x), trace.Mask2!.ToArray().Select(x => (int)x));
             Assert.Equal(labels.AsSpan(i * labelSize, labelSize).ToArray().Select(x => (int)x), trace.PseudoLabels!.ToIntArray());
             foreach (var term in new[] { "top_cls", "aux_cls", "cls", "aff", "seg", "reg", "fsr_cls", "fsr_pat", "total" })
@@ -124,7 +104,7 @@ public sealed class TrainingStepGoldenTests(ITestOutputHelper output)
                 double d = TrainingStepGolden.Loss(output, $"train.loss.{term}[{i}]", reference, trace.Losses[term]);
                 worstLoss[term] = Math.Max(worstLoss.GetValueOrDefault(term), d);
             }
-        }
+        });
         output.WriteLine($"train.mask2, train.pseudo_label1: exact in all {iterations.Length} iterations");
         foreach (var (term, d) in worstLoss) output.WriteLine($"train.loss.{term}: worst |Δ| {d:E2}");
 
